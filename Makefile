@@ -25,12 +25,13 @@ $(VENV)/.installed: requirements/lock.txt setup.py | $(UV)
 
 venv: $(VENV)/.installed
 
+# The suite, plus every docstring example of the library (so they stay true).
 test: venv
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest tests
+	$(PY) -m pytest --doctest-modules ssr_keras tests
 
 demo: venv
-	$(PY) -m serving.demo --data $(DATA)/frappe-ctr --output $(OUT)
+	$(PY) -m examples.demo --data $(DATA)/frappe-ctr --output $(OUT)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -8,7 +8,8 @@ HERE = pathlib.Path(__file__).parent
 
 # Versions are ranges here (what the code supports); requirements/lock.txt pins the exact, tested set.
 CORE = ["tensorflow>=2.16,<2.17", "tf-keras>=2.16,<2.17", "numpy>=1.23,<2"]
-MODELS = ["tensorflow-recommenders==0.7.7", "matplotlib>=3.5"]
+MODELS = ["tensorflow-recommenders==0.7.7", "matplotlib>=3.5", "scipy>=1.10", "scikit-learn>=1.3",
+          "networkx>=3.0", "numba>=0.59"]
 PIPELINE = MODELS + [
     "tfx==1.16.0",
     "tensorflow-transform==1.16.0",
@@ -16,7 +17,7 @@ PIPELINE = MODELS + [
     "apache-beam[gcp]==2.60.0",
 ]
 SERVING = ["tensorflow-serving-api>=2.16,<2.17", "grpcio>=1.60"]
-TEST = ["pytest", "pytest-timeout", "hypothesis", "ruff"]
+TEST = ["pytest", "pytest-timeout", "hypothesis", "ruff", "import-linter>=2.0"]
 
 setuptools.setup(
     name="ssr-keras",
@@ -42,7 +43,7 @@ setuptools.setup(
             "ssr-analyze=ssr_keras.cli.analyze:main",
             "ssr-pipeline=pipeline.cli:main",
             "ssr-serve=serving.server:main",
-            "ssr-client=serving.client:main",
+            "ssr-client=serving.client_cli:main",
         ]
     },
     classifiers=[

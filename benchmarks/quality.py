@@ -25,8 +25,8 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ssr_keras.analysis import analyze_kernels, load_dense_kernels, plot_implicit_sparsity  # noqa: E402
-from ssr_keras.models.benchmarking import benchmark_record, summary_table, write_records  # noqa: E402
-from ssr_keras.models.experiment import ExperimentConfig, run_experiment  # noqa: E402
+from ssr_keras.analysis.benchmark_records import benchmark_record, summary_table, write_records  # noqa: E402
+from ssr_keras.training import TrainConfig, run_experiment  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -47,11 +47,11 @@ SSR_VARIANTS = {
     "ssr-d-nogate-t1": ("ssr-d", {"num_views": 8, "view_dim": 68, "use_gate": False, "iterations": 1}),
     "ssr-d-nogate-16x40": ("ssr-d", {"num_views": 16, "view_dim": 40, "use_gate": False}),
 }
-# The shared training recipe (identical for every backbone). BatchNorm on the concatenated embeddings
-# (as the official SSR code does) and an embedding L2 of 1e-3 were picked on pilot runs of DNN and SSR-D;
-# both helped both models.
-RECIPE = {"embedding_dim": 16, "embedding_normalization": "batch", "embedding_l2": 1e-3,
-          "batch_size": 1024, "learning_rate": 1e-3, "patience": 2}
+# The shared training recipe (identical for every backbone) is TrainConfig's defaults: BatchNorm on the
+# concatenated embeddings (as the official SSR code does) and an embedding L2 of 1e-3 were picked on
+# pilot runs of DNN and SSR-D here; both helped both models. Listed for the results' printout.
+RECIPE = {key: TrainConfig().to_dict()[key] for key in
+          ("embedding_dim", "embedding_normalization", "embedding_l2", "batch_size", "learning_rate", "patience")}
 
 
 def main() -> int:
@@ -72,10 +72,9 @@ def main() -> int:
     for seed in args.seeds:
         for name in args.models:
             backbone, backbone_config = {**MODELS, **SSR_VARIANTS}[name]
-            config = ExperimentConfig(layout="frappe", model=backbone, backbone_config=backbone_config, seed=seed,
-                                      epochs=args.epochs, max_train_rows=args.max_train_rows,
-                                      max_valid_rows=args.max_valid_rows,
-                                      **dict(RECIPE, learning_rate=args.learning_rate))
+            config = TrainConfig(layout="frappe", backbone=backbone, backbone_config=backbone_config, seed=seed,
+                                 epochs=args.epochs, max_train_rows=args.max_train_rows,
+                                 max_valid_rows=args.max_valid_rows, learning_rate=args.learning_rate)
             start = time.perf_counter()
             result = run_experiment(config, args.data, verbose=0)
             record = benchmark_record(result.metrics, model=name, wall_seconds=round(time.perf_counter() - start, 1))

@@ -36,8 +36,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from quality import RECIPE, REPO, RESULTS  # noqa: E402
 
-from ssr_keras.models.benchmarking import benchmark_record, summary_table, write_records  # noqa: E402
-from ssr_keras.models.experiment import ExperimentConfig, run_experiment  # noqa: E402
+from ssr_keras.analysis.benchmark_records import benchmark_record, summary_table, write_records  # noqa: E402
+from ssr_keras.training import TrainConfig, run_experiment  # noqa: E402
 
 FAMILIES = {
     "dnn-wider": [("dnn", {"hidden_units": [w] * 3}) for w in (64, 128, 256, 512)],
@@ -100,9 +100,9 @@ def main() -> int:
             for model, backbone_config in FAMILIES[family]:
                 key = (model, json.dumps(backbone_config, sort_keys=True), seed)
                 if key not in done:
-                    config = ExperimentConfig(layout="frappe", model=model, backbone_config=backbone_config,
-                                              seed=seed, epochs=args.epochs, max_train_rows=args.max_train_rows,
-                                              max_valid_rows=args.max_valid_rows, **RECIPE)
+                    config = TrainConfig(layout="frappe", backbone=model, backbone_config=backbone_config,
+                                         seed=seed, epochs=args.epochs, max_train_rows=args.max_train_rows,
+                                         max_valid_rows=args.max_valid_rows)
                     start = time.perf_counter()
                     metrics = run_experiment(config, args.data, verbose=0).metrics
                     done[key] = (metrics, round(time.perf_counter() - start, 1))

@@ -7,7 +7,7 @@ serialized batch and the same number of threads. `overhead` = in-process / serve
 
 The model is an SSR-D `RankingModel` over the 10 Frappe fields (vocabularies from frappe-ctr
 train.csv, untrained weights: latency does not depend on their values), exported with
-`serving.signatures.export_serving_model`; requests carry real test.csv rows as raw tf.Examples.
+`ssr_keras.export.export_ranker`; requests carry real test.csv rows as raw tf.Examples.
 `--model toy` uses `serving.testing`'s small model instead.
 
 Usage:
@@ -43,10 +43,11 @@ import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
 from serving import testing  # noqa: E402
-from serving.client import read_rows, request_example  # noqa: E402
 from serving.server import compact_heap  # noqa: E402
-from serving.signatures import export_serving_model  # noqa: E402
+from ssr_keras.data import RawExampleParser, VocabularyIds, build_vocabularies, csv_files  # noqa: E402
 from ssr_keras.data.layouts import get_layout  # noqa: E402
+from ssr_keras.export import export_ranker, layout_example  # noqa: E402
+from ssr_keras.models import RankingModel  # noqa: E402
 
 MODEL_NAME = "bench"
 BATCH_SIZES = (1, 256)
@@ -61,16 +62,12 @@ def export_model(kind: str, data_dir: str, export_dir: str, rows: List[Dict[str,
     if kind == "toy":
         testing.export_toy_model(export_dir, seed=1)
         return "toy (StringLookup + Embedding over user/item, serving.testing)"
-    from ssr_keras.data import build_vocabularies
-    from ssr_keras.models import RankingModel
-    from ssr_keras.models.example_parser import RawExampleParser
-
     layout = get_layout("frappe")
     vocabularies = build_vocabularies(layout, os.path.join(data_dir, "train.csv"))
     model = RankingModel(vocabularies.field_specs(layout), backbone="ssr-d", embedding_dim=16)
-    parser = RawExampleParser(layout, vocabularies)
-    model(parser(tf.constant([request_example(layout, row).SerializeToString() for row in rows[:2]])))
-    export_serving_model(model, export_dir, parser, layout.feature_columns, warmup_examples=rows[:4])
+    parser = RawExampleParser(layout, VocabularyIds(layout, vocabularies))
+    model(parser(tf.constant([layout_example(layout, row).SerializeToString() for row in rows[:2]])))
+    export_ranker(model, export_dir, parser, layout.feature_columns, warmup_examples=rows[:4])
     params = int(sum(np.prod(w.shape) for w in model.weights))
     return f"ssr-d RankingModel, frappe 10 fields, embedding_dim 16, default SSR-D backbone, {params} params"
 
@@ -156,8 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     layout = get_layout("frappe")
-    rows = list(read_rows(layout, os.path.join(args.data, "test.csv"), max_rows=1024))
-    serialized = [request_example(layout, row).SerializeToString() for row in rows]
+    rows = list(csv_files.iter_dict_rows(layout, os.path.join(args.data, "test.csv"), max_rows=1024))
+    serialized = [layout_example(layout, row).SerializeToString() for row in rows]
     with tempfile.TemporaryDirectory() as base_path:
         model = export_model(args.model, args.data, os.path.join(base_path, "1"), rows)
         signature = tf.saved_model.load(os.path.join(base_path, "1")).signatures["serving_default"]

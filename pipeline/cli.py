@@ -12,18 +12,18 @@ BUILD.md, "Pipeline on Beam runners").
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from typing import Any, Dict, List, Sequence
+from typing import List, Sequence
 
 # TFRS and TFMA need Keras 2; must be set before TensorFlow is imported (by the imports below).
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from pipeline.configs import MAX_AUC_DROP, MIN_AUC  # noqa: E402
 from ssr_keras.data import layouts  # noqa: E402
-
-BACKBONES = ("ssr-d", "ssr-s", "dnn", "dcnv2")
+from ssr_keras.models.ranking import BACKBONES  # noqa: E402
+from ssr_keras.training import TrainConfig, read_config_mapping  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,18 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--metadata", help="ML Metadata SQLite file (default: <output>/metadata.sqlite; "
                      "required when --output is a gs://, s3:// or hdfs:// URI)")
     run.add_argument("--model-name", default="ssr", help="TF Serving model name (default: ssr)")
-    run.add_argument("--epochs", type=int, help="training epochs (default 1)")
+    run.add_argument("--epochs", type=int, help=f"maximum training epochs, early-stopped on eval AUC "
+                     f"(default {TrainConfig.epochs})")
     run.add_argument("--train-steps", type=int,
                      help="total training steps (default: --epochs full passes over the train split)")
     run.add_argument("--eval-steps", type=int, help="validation steps while training (default: all)")
-    run.add_argument("--batch-size", type=int, help="training batch size (default 1024)")
-    run.add_argument("--learning-rate", type=float, help="Adam learning rate (default 1e-3)")
-    run.add_argument("--embedding-dim", type=int, help="per-field embedding width (default 16)")
-    run.add_argument("--min-auc", type=float, default=0.5,
-                     help="Evaluator: bless only if eval AUC >= this (default 0.5)")
-    run.add_argument("--max-auc-drop", type=float, default=0.01,
+    run.add_argument("--batch-size", type=int, help=f"training batch size (default {TrainConfig.batch_size})")
+    run.add_argument("--learning-rate", type=float,
+                     help=f"Adam learning rate (default {TrainConfig.learning_rate:g})")
+    run.add_argument("--embedding-dim", type=int,
+                     help=f"per-field embedding width (default {TrainConfig.embedding_dim})")
+    run.add_argument("--min-auc", type=float, default=MIN_AUC,
+                     help=f"Evaluator: bless only if eval AUC >= this (default {MIN_AUC})")
+    run.add_argument("--max-auc-drop", type=float, default=MAX_AUC_DROP,
                      help="Evaluator: bless only if AUC is at most this below the last blessed model's "
-                          "(default 0.01)")
+                          f"(default {MAX_AUC_DROP})")
     run.add_argument("--max-rows", type=int,
                      help="quick runs: use only the first N rows of each input file (copied to "
                           "<output>/data_slice)")
@@ -65,41 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Beam pipeline option passed through unchanged, repeatable, e.g. "
                           "--beam-arg=--runner=FlinkRunner (defaults: DirectRunner in memory, 1 worker)")
     run.add_argument("--config", metavar="JSON",
-                     help="training config as inline JSON or a .json file: backbone_config, seed, min_count "
-                          "and any of the options above (explicit flags win)")
+                     help="training config (ssr_keras.training.TrainConfig keys, as for ssr-train) as inline "
+                          "JSON or a .json file, e.g. '{\"backbone_config\": {\"num_views\": 4}, \"seed\": 1}'; "
+                          "explicit flags win")
     run.add_argument("--no-cache", action="store_true", help="re-run every component")
     run.add_argument("--verbose", action="store_true", help="show TFX's full INFO log")
     return parser
 
 
-def load_config(value: str | None) -> Dict[str, Any]:
-    """`--config`: inline JSON object or the path of a JSON file."""
-    if not value:
-        return {}
-    text = value
-    if not value.lstrip().startswith("{"):
-        if not os.path.isfile(value):
-            raise ValueError(f"--config: {value!r} is neither a JSON object nor an existing .json file.")
-        with open(value, encoding="utf-8") as f:
-            text = f.read()
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"--config: invalid JSON ({error}).") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"--config must be a JSON object, got {type(config).__name__}.")
-    return config
-
-
-def training_config(args: argparse.Namespace) -> Dict[str, Any]:
-    """Trainer `custom_config` from `--config` overridden by the explicit flags."""
-    config = load_config(args.config)
+def training_config(args: argparse.Namespace) -> TrainConfig:
+    """The Trainer's `TrainConfig`: `--config` overridden by the explicit flags."""
+    config = read_config_mapping(args.config)
     config["backbone"] = args.model
+    config["layout"] = args.layout
     for key in ("epochs", "batch_size", "learning_rate", "embedding_dim"):
         value = getattr(args, key)
         if value is not None:
             config[key] = value
-    return config
+    return TrainConfig.from_dict(config)
 
 
 def slice_data(data_dir: str, destination: str, max_rows: int) -> str:

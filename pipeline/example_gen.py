@@ -3,9 +3,10 @@
 TFX's `CsvExampleGen` infers each column's type from the data (an all-digit column becomes int64), so
 the serving request types would depend on which rows happened to be in the training files. This
 executor writes every raw feature column as a `bytes` feature instead (the CSV text, blank allowed),
-which is exactly what the serving signature parses (contract 4), and the label as float 0/1 computed
-by `layout.to_label`. Reading with the layout also gives clear errors: a missing column names the
-column and file, a non-numeric value in a numeric column names the column, file and line.
+which is exactly what the serving signature parses (`ssr_keras.data.raw_examples`), and the label as
+float 0/1 computed by `layout.to_label`. Rows are read and checked by `ssr_keras.data.csv_files`, the
+same code `ssr-train` uses, so a file gets one verdict everywhere: a bad row is a `MalformedRowError`
+naming the file, line and column.
 
 It plugs into the standard `FileBasedExampleGen` component, so splits, span/version handling and
 input fingerprinting (for caching) are TFX's:
@@ -16,14 +17,13 @@ input fingerprinting (for caching) are TFX's:
 >>> gen = FileBasedExampleGen(
 ...     input_base="/data/frappe-ctr",
 ...     custom_config=example_gen.layout_custom_config("frappe", label_key="label"),
-...     custom_executor_spec=executor_spec.BeamExecutorSpec(example_gen.Executor))
+...     custom_executor_spec=executor_spec.BeamExecutorSpec(example_gen.Executor))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import csv
 import os
-from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
@@ -33,10 +33,8 @@ from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs
 
-from ssr_keras.data import layouts
-
-# Labels are converted with `layout.to_label` (TensorFlow ops) a chunk of rows at a time.
-_LABEL_CHUNK_ROWS = 4096
+from ssr_keras.data import csv_files, layouts
+from ssr_keras.data.csv_files import Row
 
 
 def layout_custom_config(layout_name: str, label_key: str) -> example_gen_pb2.CustomConfig:
@@ -71,27 +69,6 @@ def _read_custom_config(exec_properties: Dict[str, Any]) -> Tuple[layouts.Layout
     return layouts.get_layout(config["layout"]), config["label_key"]
 
 
-def read_header(path: str) -> List[str]:
-    """The column names on the first line of the CSV file at `path` (any TFX filesystem)."""
-    with fileio.open(path, "r") as f:
-        first_line = f.readline()
-    if isinstance(first_line, bytes):
-        first_line = first_line.decode("utf-8")
-    return [name.strip() for name in next(csv.reader([first_line]), [])]
-
-
-def check_header(layout: layouts.Layout, path: str, header: Sequence[str]) -> None:
-    """Raises a ValueError naming the columns of `layout` that the CSV header of `path` lacks."""
-    missing = [c for c in _needed_columns(layout) if c not in header]
-    if missing:
-        raise ValueError(f"{path}: CSV header lacks column(s) {missing} required by layout "
-                         f"{layout.name!r}; the header has {list(header)}.")
-
-
-def _needed_columns(layout: layouts.Layout) -> Tuple[str, ...]:
-    return layout.feature_columns + (layout.label,)
-
-
 class _ReadLayoutCsv(beam.DoFn):
     """Reads one CSV file (in order, so errors can name the line) into `tf.Example`s."""
 
@@ -101,51 +78,19 @@ class _ReadLayoutCsv(beam.DoFn):
 
     def setup(self):
         self._layout = layouts.get_layout(self._layout_name)
-        # The label must parse as a number too: `to_label` compares it with a threshold.
-        self._numeric = tuple(dict.fromkeys(self._layout.numeric_columns + (self._layout.label,)))
+        self._indices = [self._layout.columns.index(c) for c in self._layout.feature_columns]
+        self._label_index = self._layout.columns.index(self._layout.label)
 
     def process(self, path: str) -> Iterator[bytes]:
-        layout = self._layout
-        with beam.io.filesystems.FileSystems.open(path) as f:
-            lines = (line.decode("utf-8") for line in f)
-            reader = csv.reader(lines)
-            header = [name.strip() for name in next(reader, [])]
-            check_header(layout, path, header)
-            index = {name: i for i, name in enumerate(header)}
-            chunk: List[Tuple[Dict[str, str], str]] = []
-            # The header is line 1; csv.reader.line_num counts physical lines read so far.
-            for row in reader:
-                if not row:
-                    continue  # a trailing blank line
-                if len(row) != len(header):
-                    raise ValueError(f"{path}, line {reader.line_num}: expected {len(header)} "
-                                     f"comma-separated values (header {header}), got {len(row)}.")
-                values = {c: row[index[c]] for c in _needed_columns(layout)}
-                self._check_numeric(values, path, reader.line_num)
-                chunk.append((values, values[layout.label]))
-                if len(chunk) == _LABEL_CHUNK_ROWS:
-                    yield from self._to_examples(chunk)
-                    chunk = []
-            yield from self._to_examples(chunk)
+        for rows in csv_files.iter_row_chunks(self._layout, path):
+            yield from self._to_examples(rows)
 
-    def _check_numeric(self, values: Dict[str, str], path: str, line: int) -> None:
-        for column in self._numeric:
-            value = values[column].strip()
-            if not value and column != self._layout.label:
-                continue  # blanks are allowed in numeric features (Criteo), never in the label
-            try:
-                float(value)
-            except ValueError:
-                raise ValueError(f"{path}, line {line}: column {column!r} must be numeric, got "
-                                 f"{values[column]!r}.") from None
-
-    def _to_examples(self, chunk: List[Tuple[Dict[str, str], str]]) -> Iterable[bytes]:
-        if not chunk:
-            return
-        labels = self._layout.to_label(tf.constant([label for _, label in chunk])).numpy()
-        for (values, _), label in zip(chunk, labels):
-            feature = {c: tf.train.Feature(bytes_list=tf.train.BytesList(value=[values[c].encode("utf-8")]))
-                       for c in self._layout.feature_columns}
+    def _to_examples(self, rows: List[Row]) -> Iterator[bytes]:
+        # Labels are converted with `layout.to_label` (TensorFlow ops) a whole chunk at a time.
+        labels = self._layout.to_label(tf.constant([row[self._label_index] for row in rows])).numpy()
+        for row, label in zip(rows, labels):
+            feature = {c: tf.train.Feature(bytes_list=tf.train.BytesList(value=[row[i].encode("utf-8")]))
+                       for c, i in zip(self._layout.feature_columns, self._indices)}
             feature[self._label_key] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(label)]))
             yield tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
@@ -163,7 +108,9 @@ def _LayoutCsvToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any]
         raise ValueError(f"No input file matches {pattern!r}.")
     # Check headers before launching any work, so a wrong file fails fast with a clear message.
     for path in paths:
-        check_header(layout, path, read_header(path))
+        columns, _ = csv_files.file_columns(layout, path)
+        if layout.label not in columns:
+            raise ValueError(f"{path}: the label column {layout.label!r} is missing; the header has {list(columns)}.")
     return (pipeline
             | "ListFiles" >> beam.Create(paths)
             # One file per worker keeps lines in order (for error messages), as CsvExampleGen does.

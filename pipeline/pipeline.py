@@ -13,14 +13,14 @@ Example:
 >>> p = create_pipeline(pipeline_name="ssr", pipeline_root="runs/frappe", data_root="data/frappe-ctr",
 ...                     layout="frappe", serving_model_dir="runs/frappe/serving/ssr",
 ...                     metadata_path="runs/frappe/metadata.sqlite",
-...                     train_config={"backbone": "ssr-d", "epochs": 1})
->>> tfx.orchestration.LocalDagRunner().run(p)
+...                     train_config={"backbone": "ssr-d", "epochs": 1})  # doctest: +SKIP
+>>> tfx.orchestration.LocalDagRunner().run(p)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, List, Mapping, Sequence, Tuple
+from typing import Any, List, Mapping, Sequence, Tuple, Union
 
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
@@ -31,22 +31,20 @@ from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
 
 from pipeline import example_gen, pusher
-from pipeline import trainer as trainer_module
+from pipeline.configs import (
+    DEFAULT_BEAM_ARGS,
+    EVAL_SIGNATURE,
+    HASH_SPLIT,
+    LABEL_KEY,
+    MAX_AUC_DROP,
+    MIN_AUC,
+    PREDICTION_KEY,
+    TRAINER_MODULE_FILE,
+    TRANSFORM_MODULE_FILE,
+)
+from pipeline.trainer import LABEL_KEY_CONFIG
 from ssr_keras.data import layouts
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-TRANSFORM_MODULE_FILE = os.path.join(_HERE, "transform.py")
-TRAINER_MODULE_FILE = os.path.join(_HERE, "trainer.py")
-
-# The float 0/1 label feature the ExampleGen writes; the Transform passes it through to the Trainer
-# and the Evaluator reads it from the raw examples.
-LABEL_KEY = "label"
-# Name of the served model's output (see `serving.signatures`).
-PREDICTION_KEY = "probabilities"
-# On the 2-core machines this was built on, DirectRunner in one in-memory worker beats multi-process.
-DEFAULT_BEAM_ARGS: Tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
-# Data folders without the layout's split files are hash-split train:eval = 4:1.
-_HASH_SPLIT = (("train", 4), ("eval", 1))
+from ssr_keras.training import TrainConfig
 
 
 def example_gen_splits(data_root: str, layout: layouts.Layout
@@ -71,10 +69,10 @@ def example_gen_splits(data_root: str, layout: layouts.Layout
     return (example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="all", pattern="*")]),
             example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
                 example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
-                for name, buckets in _HASH_SPLIT])))
+                for name, buckets in HASH_SPLIT])))
 
 
-def eval_config(min_auc: float = 0.5, max_auc_drop: float = 0.01) -> tfma.EvalConfig:
+def eval_config(min_auc: float = MIN_AUC, max_auc_drop: float = MAX_AUC_DROP) -> tfma.EvalConfig:
     """TFMA config: AUC, log loss, calibration and example count on the eval split; blessing thresholds.
 
     A model is blessed when its AUC is at least `min_auc` and, once a blessed model exists, at most
@@ -93,7 +91,7 @@ def eval_config(min_auc: float = 0.5, max_auc_drop: float = 0.01) -> tfma.EvalCo
         change_threshold=tfma.GenericChangeThreshold(direction=tfma.MetricDirection.HIGHER_IS_BETTER,
                                                      absolute={"value": -max_auc_drop}))
     return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=LABEL_KEY,
+        model_specs=[tfma.ModelSpec(signature_name=EVAL_SIGNATURE, label_key=LABEL_KEY,
                                     prediction_key=PREDICTION_KEY)],
         slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[tfma.MetricsSpec(metrics=[
@@ -118,11 +116,11 @@ def create_pipeline(
     layout: str,
     serving_model_dir: str,
     metadata_path: str,
-    train_config: Mapping[str, Any] | None = None,
+    train_config: Union[TrainConfig, Mapping[str, Any], None] = None,
     train_steps: int | None = None,
     eval_steps: int | None = None,
-    min_auc: float = 0.5,
-    max_auc_drop: float = 0.01,
+    min_auc: float = MIN_AUC,
+    max_auc_drop: float = MAX_AUC_DROP,
     beam_pipeline_args: Sequence[str] = (),
     enable_cache: bool = True,
     transform_module_file: str = TRANSFORM_MODULE_FILE,
@@ -138,9 +136,10 @@ def create_pipeline(
         serving_model_dir: TF Serving model base `<base>/<model_name>`; a blessed model is pushed to
             `<serving_model_dir>/<version>/`.
         metadata_path: SQLite file of ML Metadata.
-        train_config: Trainer `custom_config` overrides: backbone, backbone_config, embedding_dim,
-            learning_rate, batch_size, epochs, seed (see `pipeline/trainer.py`), and min_count (the
-            Transform's vocabulary frequency threshold).
+        train_config: the `TrainConfig` (or a mapping of its fields; defaults for the rest) the Trainer
+            trains with; its `min_count` is the Transform's vocabulary frequency threshold and its
+            `layout` is set to `layout`. Row limits (`max_train_rows`) are not for the pipeline: slice
+            the input files instead (`ssr-pipeline run --max-rows`).
         train_steps: total training steps; None trains `epochs` full passes.
         eval_steps: validation steps during training; None uses the whole eval split.
         min_auc: Evaluator value threshold on AUC.
@@ -155,10 +154,13 @@ def create_pipeline(
         The `tfx.dsl.Pipeline`, to run with e.g. `tfx.orchestration.LocalDagRunner().run(...)`.
     """
     dataset_layout = layouts.get_layout(layout)
-    train_config = dict(train_config or {})
-    min_count = int(train_config.pop("min_count", 1))
-    trainer_config = {**train_config, "layout": dataset_layout.name, "label_key": LABEL_KEY}
-    trainer_module.training_config(trainer_config)  # fail now on a typo, not after the Transform
+    if not isinstance(train_config, TrainConfig):
+        train_config = TrainConfig.from_dict(dict(train_config or {}))  # fail now on a typo, not after Transform
+    train_config = train_config.replace(layout=dataset_layout.name)
+    if train_config.max_train_rows or train_config.max_valid_rows:
+        raise ValueError("train_config: max_train_rows / max_valid_rows are not used by the pipeline; slice the "
+                         f"input files instead (ssr-pipeline run --max-rows). Received: {train_config.max_train_rows!r}"
+                         f" / {train_config.max_valid_rows!r}")
     if train_steps is not None and train_steps <= 0:
         raise ValueError(f"train_steps must be positive or None, got {train_steps}.")
     if eval_steps is not None and eval_steps <= 0:
@@ -183,7 +185,7 @@ def create_pipeline(
         examples=example_gen_component.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         module_file=transform_module_file,
-        custom_config={"layout": dataset_layout.name, "label_key": LABEL_KEY, "min_count": min_count},
+        custom_config={"layout": dataset_layout.name, "label_key": LABEL_KEY, "min_count": train_config.min_count},
     )
 
     trainer = tfx.components.Trainer(
@@ -192,7 +194,7 @@ def create_pipeline(
         transform_graph=transform.outputs["transform_graph"],
         train_args=tfx.proto.TrainArgs(num_steps=train_steps or 0),  # 0: unset, see trainer.run_fn
         eval_args=tfx.proto.EvalArgs(num_steps=eval_steps or 0),
-        custom_config=trainer_config,
+        custom_config={**train_config.to_dict(), LABEL_KEY_CONFIG: LABEL_KEY},
     )
 
     # The change threshold compares against the latest blessed model (none on the first run).

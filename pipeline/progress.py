@@ -6,10 +6,10 @@ those events (and warnings), prints one line per event and records per-component
 
 Example:
 
->>> progress = ComponentProgress()
->>> progress.install()              # before LocalDagRunner().run(...)
->>> tfx.orchestration.LocalDagRunner().run(my_pipeline)
->>> progress.timings                # {"Transform": (58.3, "ran"), "Trainer": (0.1, "cached"), ...}
+>>> progress = ComponentProgress()  # doctest: +SKIP
+>>> progress.install()              # before LocalDagRunner().run(...)  # doctest: +SKIP
+>>> tfx.orchestration.LocalDagRunner().run(my_pipeline)  # doctest: +SKIP
+>>> progress.timings                # {"Transform": (58.3, "ran"), "Trainer": (0.1, "cached"), ...}  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ and TFX's Pusher would copy it to a new `<base>/<timestamp>/` version: TF Servin
 an identical model. This executor first looks for a version directory holding the same SavedModel
 (same `fingerprint.pb`) and, if there is one, records that version as the push instead.
 
->>> from tfx.dsl.components.base import executor_spec
->>> pusher = tfx.components.Pusher(..., custom_executor_spec=executor_spec.ExecutorClassSpec(Executor))
+>>> from tfx.dsl.components.base import executor_spec  # doctest: +SKIP
+>>> pusher = tfx.components.Pusher(  # doctest: +SKIP
+...     ..., custom_executor_spec=executor_spec.ExecutorClassSpec(Executor))
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ The CLI prints it; the benchmark records the per-component times.
 
 Example:
 
->>> summary = summarize_last_run("runs/frappe/metadata.sqlite", "ssr")
->>> summary.blessed, summary.pushed_path, summary.metrics["auc"]
+>>> summary = summarize_last_run("runs/frappe/metadata.sqlite", "ssr")  # doctest: +SKIP
+>>> summary.blessed, summary.pushed_path, summary.metrics["auc"]  # doctest: +SKIP
 (True, 'runs/frappe/serving/ssr/1795412825', 0.97)
 """
 

@@ -1,21 +1,19 @@
-"""TFX Trainer module file: builds an `ssr_keras` ranking model from `custom_config`, trains, exports.
+"""TFX Trainer module file: trains the `TrainConfig` in `custom_config` on Transform output, exports it.
 
-TFX packages this file into a user-code wheel, so it imports installed packages only. Model building
-lives in `ssr_keras.models`, the serving signatures in `serving.signatures`; this file only wires the
-Transform output to them.
+TFX packages this file into a user-code wheel, so it imports installed packages only. Model building,
+fitting (early stopping on validation AUC) and the serving export are the library's
+(`ssr_keras.training`, `ssr_keras.export`): this file only wires the Transform output to them.
 
-`custom_config` (set by `pipeline.pipeline.create_pipeline`, defaults in `DEFAULT_CONFIG`):
-    layout, label_key: dataset layout name and the label feature.
-    backbone: "ssr-d", "ssr-s", "dnn" or "dcnv2"; backbone_config: its keyword arguments.
-    embedding_dim, embedding_normalization ("batch", "layer" or None), embedding_l2, learning_rate,
-    batch_size, epochs, seed.
+`custom_config` (set by `pipeline.pipeline.create_pipeline`): the fields of
+`ssr_keras.training.TrainConfig` (unset ones take its defaults) plus `label_key`, the label feature.
 
 The exported model's `serving_default` takes serialized `tf.Example`s with the *raw* CSV columns (all
-`bytes`) and applies the Transform graph inside, so serving cannot skew from training.
+`bytes`) and applies the Transform graph inside, so serving cannot skew from training, and a request
+that fits a model trained by `ssr-train` fits this one too (the same `RawExampleParser`, the same ids).
 
 Example (what the Trainer component does with this file):
 
->>> run_fn(fn_args)  # fn_args: tfx.components.FnArgs with custom_config={"layout": "frappe", ...}
+>>> run_fn(fn_args)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -31,84 +29,49 @@ import tf_keras as keras
 from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
-from serving import signatures
-from ssr_keras import models
-from ssr_keras.data import layouts
+from ssr_keras.data import ids, layouts
+from ssr_keras.data.raw_examples import RawExampleParser
+from ssr_keras.export import export_ranker
+from ssr_keras.models.ranking import RankingModel
+from ssr_keras.training import TrainConfig, build_ranking_model
+from ssr_keras.training.experiment import fit_ranking_model
 
-DEFAULT_CONFIG: Dict[str, Any] = {
-    "label_key": "label",
-    "backbone": "ssr-d",
-    "backbone_config": {},
-    "embedding_dim": 16,
-    # benchmarks/quality.py's recipe is "batch" and 1e-3 (what the demo passes); off by default because
-    # BatchNorm's moving statistics are still near their initial values after a few hundred steps.
-    "embedding_normalization": None,
-    "embedding_l2": 0.0,
-    "learning_rate": 1e-3,
-    "batch_size": 1024,
-    "epochs": 1,
-    "seed": 0,
-}
-_REQUIRED_KEYS = ("layout",)
-# Ids per field beyond its vocabulary; must match `NUM_OOV_BUCKETS` in the transform module file
-# (module files cannot import each other).
-NUM_OOV_BUCKETS = 1
+LABEL_KEY_CONFIG = "label_key"
 
 
-def training_config(custom_config: Mapping[str, Any] | None) -> Dict[str, Any]:
-    """`custom_config` merged over `DEFAULT_CONFIG`; a ValueError names unknown or missing keys."""
-    config = dict(custom_config or {})
-    unknown = sorted(set(config) - set(DEFAULT_CONFIG) - set(_REQUIRED_KEYS))
-    missing = [k for k in _REQUIRED_KEYS if k not in config]
-    if unknown or missing:
-        raise ValueError(f"Trainer custom_config: unknown key(s) {unknown}, missing key(s) {missing}; "
-                         f"expected {sorted(set(DEFAULT_CONFIG) | set(_REQUIRED_KEYS))}.")
-    config = {**DEFAULT_CONFIG, **config}
-    if config["backbone"] not in models.BACKBONES:
-        raise ValueError(f"Trainer custom_config: unknown backbone {config['backbone']!r}; expected one of "
-                         f"{list(models.BACKBONES)}.")
-    return config
+def split_custom_config(custom_config: Mapping[str, Any] | None) -> Tuple[TrainConfig, str]:
+    """`custom_config` -> (`TrainConfig`, label key); a ValueError names unknown keys or bad values."""
+    values = dict(custom_config or {})
+    if LABEL_KEY_CONFIG not in values:
+        raise ValueError(f"Trainer custom_config needs {LABEL_KEY_CONFIG!r} (the label feature). "
+                         f"Received keys: {sorted(values)}")
+    label_key = values.pop(LABEL_KEY_CONFIG)
+    return TrainConfig.from_dict(values), label_key
 
 
-def vocabulary_name(field_name: str) -> str:
-    """The Transform vocabulary of `field_name` (same naming as the transform module file)."""
-    return f"vocab_{field_name}"
+class TransformIds(tf.Module):
+    """Raw string columns `[B]` -> model ids, through the pipeline's Transform graph.
 
-
-class RawExamplesToFeatures(tf.Module):
-    """Serialized raw `tf.Example`s -> model features, through the Transform graph (contract 4).
-
-    Every feature column of the layout is parsed as `bytes` with default "" (a client may leave a
-    column out), then the Transform graph maps it to contract-1 ids. Being a `tf.Module`, it carries
-    the Transform graph's vocabularies into the exported SavedModel.
+    Being a `tf.Module`, it carries the Transform graph's vocabularies into the exported SavedModel.
 
     Args:
         tf_transform_output: the Transform component's output.
-        layout: the dataset layout the pipeline was built for.
-
-    Example:
-
-    >>> to_features = RawExamplesToFeatures(tft.TFTransformOutput(path), layouts.get_layout("frappe"))
-    >>> to_features(tf.constant([example.SerializeToString()]))["user"]  # int64 [1]
+        layout: the data set layout the pipeline was built for.
     """
 
     def __init__(self, tf_transform_output: tft.TFTransformOutput, layout: layouts.Layout):
-        super().__init__(name="raw_examples_to_features")
+        super().__init__(name="transform_ids")
         self._field_names = layout.field_names
         raw_spec = tf_transform_output.raw_feature_spec()
-        self._parse_spec = {}
-        for column in layout.feature_columns:
-            spec = raw_spec[column]
-            if isinstance(spec, tf.io.FixedLenFeature):
-                # Keep the schema's shape (the Transform graph was traced with it) but allow blanks.
-                size = math.prod(spec.shape)
-                default = [""] * size if spec.shape else ""
-                spec = tf.io.FixedLenFeature(spec.shape, tf.string, default_value=default)
-            self._parse_spec[column] = spec
+        # SchemaGen(infer_feature_shape=True) gives single-valued columns the shape [1]: the Transform
+        # graph was traced with it.
+        self._expand = tuple(column for column in layout.feature_columns
+                             if list(getattr(raw_spec[column], "shape", [])) == [1])
         self.transform_layer = tf_transform_output.transform_features_layer()
 
-    def __call__(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
-        raw = tf.io.parse_example(serialized, self._parse_spec)
+    def __call__(self, raw: Mapping[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+        raw = {column: tf.expand_dims(value, -1) if column in self._expand else value
+               for column, value in raw.items()}
         # The label is not among the inputs: the Transform layer prunes what depends on it.
         transformed = self.transform_layer(raw)
         return {name: transformed[name] for name in self._field_names}
@@ -117,7 +80,7 @@ class RawExamplesToFeatures(tf.Module):
 def _dataset(file_pattern: List[str], data_accessor: tfx.components.DataAccessor,
              tf_transform_output: tft.TFTransformOutput, label_key: str, batch_size: int,
              shuffle: bool, seed: int, repeat: bool) -> tf.data.Dataset:
-    """Transformed examples -> `(features, labels)` batches (contract 1)."""
+    """Transformed examples -> `(features, labels)` batches."""
     options = tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=label_key, shuffle=shuffle,
                                              shuffle_seed=seed, num_epochs=None if repeat else 1)
     return data_accessor.tf_dataset_factory(file_pattern, options,
@@ -125,22 +88,11 @@ def _dataset(file_pattern: List[str], data_accessor: tfx.components.DataAccessor
 
 
 def build_model(tf_transform_output: tft.TFTransformOutput, layout: layouts.Layout,
-                config: Mapping[str, Any]) -> models.RankingModel:
+                config: TrainConfig) -> RankingModel:
     """A compiled `RankingModel` whose embedding tables match the Transform vocabularies."""
-    field_specs = [
-        models.FieldSpec(field.name,
-                         tf_transform_output.vocabulary_size_by_name(vocabulary_name(field.name))
-                         + NUM_OOV_BUCKETS,
-                         field.max_len)
-        for field in layout.fields
-    ]
-    model = models.RankingModel(field_specs, backbone=config["backbone"],
-                                embedding_dim=int(config["embedding_dim"]),
-                                backbone_config=config["backbone_config"],
-                                embedding_normalization=config["embedding_normalization"],
-                                embedding_l2=float(config["embedding_l2"]))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=float(config["learning_rate"])))
-    return model
+    fields = [field.with_vocab_size(ids.vocab_size(
+        tf_transform_output.vocabulary_size_by_name(ids.vocabulary_name(field.name)))) for field in layout.fields]
+    return build_ranking_model(config, fields)
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
@@ -151,30 +103,26 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
             `train_steps`/`eval_steps` (None: one full pass per epoch / over the eval split),
             `custom_config`, `serving_model_dir` and `model_run_dir` (TensorBoard logs).
     """
-    config = training_config(fn_args.custom_config)
-    layout = layouts.get_layout(config["layout"])
-    keras.utils.set_random_seed(int(config["seed"]))
+    config, label_key = split_custom_config(fn_args.custom_config)
+    layout = layouts.get_layout(config.layout)
+    keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
 
-    epochs = int(config["epochs"])
-    batch_size = int(config["batch_size"])
     # With train_steps the data repeats and the steps are spread over the epochs; without, each
     # epoch is one pass over the training split.
-    steps_per_epoch = math.ceil(fn_args.train_steps / epochs) if fn_args.train_steps else None
-    train_ds = _dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output,
-                        config["label_key"], batch_size, shuffle=True, seed=int(config["seed"]),
-                        repeat=steps_per_epoch is not None)
-    eval_ds = _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output,
-                       config["label_key"], batch_size, shuffle=False, seed=0, repeat=False)
+    steps_per_epoch = math.ceil(fn_args.train_steps / config.epochs) if fn_args.train_steps else None
+    train_ds = _dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key,
+                        config.batch_size, shuffle=True, seed=config.seed, repeat=steps_per_epoch is not None)
+    eval_ds = _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output, label_key,
+                       config.batch_size, shuffle=False, seed=0, repeat=False)
 
     model = build_model(tf_transform_output, layout, config)
     tensorboard = keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")
-    model.fit(train_ds, epochs=epochs, steps_per_epoch=steps_per_epoch, validation_data=eval_ds,
-              validation_steps=fn_args.eval_steps, callbacks=[tensorboard], verbose=1)
+    fit_ranking_model(model, train_ds, eval_ds, config, callbacks=[tensorboard], verbose=2,
+                      steps_per_epoch=steps_per_epoch, validation_steps=fn_args.eval_steps)
 
-    examples_to_features = RawExamplesToFeatures(tf_transform_output, layout)
-    signatures.export_serving_model(model, fn_args.serving_model_dir, examples_to_features,
-                                    layout.feature_columns)
+    parser = RawExampleParser(layout, TransformIds(tf_transform_output, layout))
+    export_ranker(model, fn_args.serving_model_dir, parser, layout.feature_columns)
     # What was trained, next to the TensorBoard logs (the SavedModel itself stays TF Serving's).
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "model_config.json"), "w") as f:
-        json.dump({**model.describe(), "training": config}, f, indent=2)
+        json.dump({**model.describe(), "training": config.to_dict()}, f, indent=2)

@@ -1,4 +1,4 @@
-"""TFX Transform module file: raw CSV columns -> model field ids (contract 1), per dataset layout.
+"""TFX Transform module file: raw CSV columns -> model field ids (`ssr_keras.data.ids`), per layout.
 
 TFX packages this file into a user-code wheel, so it imports installed packages only. The same
 `preprocessing_fn` graph is embedded in the exported serving model, so the ids a served request gets
@@ -11,9 +11,9 @@ are the ids the model was trained on.
 
 Example (what the Transform component does with this file):
 
->>> outputs = preprocessing_fn({"label": label, "user": user, ...},
-...                            {"layout": "frappe", "label_key": "label"})
->>> outputs["user"]  # int64 [B] ids in [0, vocabulary size + 1): the last id is the OOV bucket
+>>> outputs = preprocessing_fn({"label": label, "user": user, ...},  # doctest: +SKIP
+...                            {"layout": "frappe", "label_key": "label"})  # doctest: +SKIP
+>>> outputs["user"]  # int64 [B]: 0 is the OOV bucket, known values 1..n (the readers' ids exactly)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,23 +23,19 @@ from typing import Any, Dict, Mapping, Union
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from ssr_keras.data import layouts
-
-# One shared out-of-vocabulary id per field (contract 1: vocab_size counts it).
-NUM_OOV_BUCKETS = 1
-# Contract 1: padding positions of a multivalent field get this id.
-PADDING_ID = -1
+from ssr_keras.data import ids, layouts
 
 InputTensor = Union[tf.Tensor, tf.SparseTensor, tf.RaggedTensor]
-
-
-def vocabulary_name(field_name: str) -> str:
-    """The Transform vocabulary file of `field_name` (read by the trainer to size embeddings)."""
-    return f"vocab_{field_name}"
+# TFT's ids (known 0..n-1, unknown -1) shifted onto the scheme's (known 1..n, OOV 0).
+_ID_SHIFT = ids.OOV_ID + 1
 
 
 def preprocessing_fn(inputs: Mapping[str, InputTensor], custom_config: Dict[str, Any]) -> Dict[str, tf.Tensor]:
-    """Maps raw string columns to contract-1 ids with one vocabulary (+1 OOV bucket) per model field.
+    """Maps raw string columns to ids of the one id scheme, one vocabulary per model field.
+
+    TFT gives known values 0..n-1 in its vocabulary order; unknown values get `default_value=-1`; the
+    ids are then shifted by one, so the OOV bucket is 0 and known values are 1..n in the order
+    `ssr_keras.data.Vocabularies` uses too: both paths give a raw value the same id.
 
     Args:
         inputs: raw features from the ExampleGen: every feature column of the layout as a dense
@@ -65,17 +61,18 @@ def preprocessing_fn(inputs: Mapping[str, InputTensor], custom_config: Dict[str,
     outputs: Dict[str, tf.Tensor] = {}
     for field in layout.fields:
         values = fields[field.name]
-        vocab = dict(num_oov_buckets=NUM_OOV_BUCKETS, frequency_threshold=min_count,
-                     vocab_filename=vocabulary_name(field.name))
+        vocab = dict(default_value=-1, num_oov_buckets=0, frequency_threshold=min_count,
+                     vocab_filename=ids.vocabulary_name(field.name))
         if field.multivalent:
             # Padding ("") must neither enter the vocabulary nor get an id: go through a sparse tensor
-            # whose implicit entries are exactly the padding, and densify the ids with -1.
+            # whose implicit entries are exactly the padding, and densify the ids with the padding id.
             values = tf.ensure_shape(values, [None, field.max_len])
-            ids = tft.compute_and_apply_vocabulary(tf.sparse.from_dense(values), **vocab)
-            dense_ids = tf.sparse.to_dense(ids, default_value=PADDING_ID)
+            sparse_ids = tft.compute_and_apply_vocabulary(tf.sparse.from_dense(values), **vocab)
+            sparse_ids = sparse_ids.with_values(sparse_ids.values + _ID_SHIFT)
+            dense_ids = tf.sparse.to_dense(sparse_ids, default_value=ids.PADDING_ID)
             outputs[field.name] = tf.ensure_shape(dense_ids, [None, field.max_len])
         else:
-            outputs[field.name] = tft.compute_and_apply_vocabulary(values, **vocab)
+            outputs[field.name] = tft.compute_and_apply_vocabulary(values, **vocab) + _ID_SHIFT
     outputs[label_key] = tf.cast(_to_vector(inputs[label_key]), tf.float32)
     return outputs
 

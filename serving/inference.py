@@ -31,7 +31,7 @@ from tensorflow_serving.apis import (
 
 from serving import errors, tensors
 from serving.servable import Servable, Signature
-from serving.signatures import WARMUP_FILE
+from ssr_keras.export.signature_names import WARMUP_FILE
 
 logger = logging.getLogger(__name__)
 

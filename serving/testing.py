@@ -1,7 +1,7 @@
 """A small exported model for exercising the serving stack without training a real ranker.
 
 Two string features (`user`, `item`) go through `StringLookup` + `Embedding` into a logistic unit:
-it has the shape of a real export (example parsing, lookup tables, contract-1 ids, probabilities
+it has the shape of a real export (example parsing, lookup tables, ids (`ssr_keras.data.ids`), probabilities
 [B, 1]) and loads in well under a second, so server tests and demos can export one per version.
 
 Example:
@@ -19,7 +19,7 @@ from typing import Dict, List
 
 import tensorflow as tf
 
-from serving.signatures import export_serving_model
+from ssr_keras.export import export_ranker
 
 TOY_FEATURE_COLUMNS = ("user", "item")
 TOY_VOCABULARIES: Dict[str, List[str]] = {
@@ -63,7 +63,7 @@ def build_toy_model(seed: int = 0, embedding_dim: int = 4) -> tf.keras.Model:
 
 def export_toy_model(export_dir: str, seed: int = 0) -> str:
     """Exports `build_toy_model(seed)` with `export_serving_model`; different seeds score differently."""
-    return export_serving_model(build_toy_model(seed), export_dir, ToyExampleParser(), TOY_FEATURE_COLUMNS,
+    return export_ranker(build_toy_model(seed), export_dir, ToyExampleParser(), TOY_FEATURE_COLUMNS,
                                 warmup_examples=toy_rows(4, seed=seed))
 
 

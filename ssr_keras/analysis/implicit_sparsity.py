@@ -14,9 +14,9 @@ Rank-3 per-view kernels `[views, inputs, outputs]` are analysed view by view.
 
 Example:
 
->>> kernels = load_dense_kernels("runs/dnn/saved_model")
->>> report = analyze_kernels(kernels, threshold=0.01, top_fraction=0.04)
->>> report.near_zero_fraction, report.top_input_mass_share
+>>> kernels = load_dense_kernels("runs/dnn/saved_model")  # doctest: +SKIP
+>>> report = analyze_kernels(kernels, threshold=0.01, top_fraction=0.04)  # doctest: +SKIP
+>>> report.near_zero_fraction, report.top_input_mass_share  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ import math
 import os
 from typing import Dict, List, Mapping
 
+import h5py
 import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 _EMBEDDING_MARKERS = ("feature_embedding", "embedding")
 
@@ -133,7 +136,7 @@ def analyze_kernels(kernels: Mapping[str, np.ndarray], threshold: float = 0.01,
 
     Example:
 
-    >>> analyze_kernels(model_dense_kernels(model)).near_zero_fraction
+    >>> analyze_kernels(model_dense_kernels(model)).near_zero_fraction  # doctest: +SKIP
     """
     matrices: Dict[str, np.ndarray] = {}
     for name, kernel in kernels.items():
@@ -152,7 +155,7 @@ def model_dense_kernels(model) -> Dict[str, np.ndarray]:
 
     Example:
 
-    >>> model_dense_kernels(ranking_model).keys()
+    >>> model_dense_kernels(ranking_model).keys()  # doctest: +SKIP
     """
     embedding_ids = set()
     if hasattr(model, "feature_embedding"):
@@ -180,11 +183,9 @@ def load_dense_kernels(path: str) -> Dict[str, np.ndarray]:
 
     Example:
 
-    >>> load_dense_kernels("runs/dnn/saved_model").keys()
+    >>> load_dense_kernels("runs/dnn/saved_model").keys()  # doctest: +SKIP
     """
     if path.endswith((".h5", ".hdf5")):
-        import h5py
-
         kernels: Dict[str, np.ndarray] = {}
         with h5py.File(path, "r") as f:
             def visit(name, item):
@@ -192,8 +193,6 @@ def load_dense_kernels(path: str) -> Dict[str, np.ndarray]:
                     kernels[name.split(":")[0]] = item[()]
             f.visititems(visit)
         return kernels
-
-    import tensorflow as tf
 
     prefix = path
     if os.path.isdir(path):
@@ -208,8 +207,6 @@ def load_dense_kernels(path: str) -> Dict[str, np.ndarray]:
         ) from error
     # The checkpoint's object graph maps each variable's checkpoint key (in a SavedModel an opaque
     # `model/variables/<n>`) to the variable's full name (`.../backbone/tower/dense/kernel`).
-    from tensorflow.core.protobuf import trackable_object_graph_pb2
-
     graph = trackable_object_graph_pb2.TrackableObjectGraph()
     graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
     shapes = reader.get_variable_to_shape_map()

@@ -23,7 +23,7 @@ def plot_implicit_sparsity(kernels: Mapping[str, np.ndarray], report: SparsityRe
 
     Example:
 
-    >>> plot_implicit_sparsity(kernels, analyze_kernels(kernels), "sparsity.png")
+    >>> plot_implicit_sparsity(kernels, analyze_kernels(kernels), "sparsity.png")  # doctest: +SKIP
     """
     import matplotlib
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Sequence
+
+from ssr_keras.analysis import analyze_kernels, load_dense_kernels, plot_implicit_sparsity
 
 # The paper's figures (arXiv 2604.08011), printed beside ours for comparison.
 PAPER_NEAR_ZERO = 0.92
@@ -46,9 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    from ssr_keras.analysis import analyze_kernels, load_dense_kernels, plot_implicit_sparsity
-
     kernels = load_dense_kernels(args.model)
     if not kernels:
         print(f"ssr-analyze: no dense kernels found in {args.model}", file=sys.stderr)

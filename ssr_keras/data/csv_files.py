@@ -28,7 +28,7 @@ import io
 import itertools
 import os
 import re
-from typing import Iterator, List, Sequence, Set, Tuple, Union
+from typing import Dict, Iterator, List, Sequence, Set, Tuple, Union
 
 import tensorflow as tf
 
@@ -103,33 +103,44 @@ def _parse_line(line: str, delimiter: str) -> Row:
     return next(csv.reader([line], delimiter=delimiter), [])
 
 
-def has_header(layout: Layout, path: str, delimiter: str = ",") -> bool:
-    """Whether the file's first line is the layout's header.
+def file_columns(layout: Layout, path: str, delimiter: str = ",") -> Tuple[Tuple[str, ...], bool]:
+    """The columns of a layout file and whether its first line is a header naming them.
 
-    The line counts as a header when its cells equal `layout.columns` (surrounding spaces ignored).
-    Raw Criteo/Avazu dumps without a header start directly with data.
+    A file holds either all of `layout.columns`, or (a request file, as `ssr-client` sends) the same
+    columns without the label. A first line whose cells equal one of those column lists is the header
+    (surrounding spaces and a spreadsheet's UTF-8 byte-order mark ignored); raw Criteo/Avazu dumps
+    without a header start directly with data and hold all the layout's columns.
 
     Args:
         layout: the file's layout.
         path: the CSV file.
         delimiter: the column separator (`"\\t"` for the raw Criteo dump).
 
+    Returns:
+        `(columns, has_header)`.
+
     Raises:
         ValueError: the first line looks like a header (it names the label column where the label
-            belongs) but its columns differ from the layout's.
+            belongs, or holds every feature column) but its columns differ from the layout's.
     """
     with _open_text(path) as f:
-        first = f.readline().rstrip("\r\n").lstrip("\ufeff")  # spreadsheet exports may start with a BOM
-    cells = [c.strip() for c in _parse_line(first, delimiter)]
-    if tuple(cells) == layout.columns:
-        return True
+        first = f.readline().rstrip("\r\n").lstrip("\ufeff")
+    cells = tuple(c.strip() for c in _parse_line(first, delimiter))
+    without_label = tuple(c for c in layout.columns if c != layout.label)
+    if cells in (layout.columns, without_label):
+        return cells, True
     label_index = layout.columns.index(layout.label)
-    if len(cells) > label_index and cells[label_index] == layout.label:
+    if (len(cells) > label_index and cells[label_index] == layout.label) or set(layout.feature_columns) <= set(cells):
         raise ValueError(
-            f"{path}: the header {cells} does not match the {layout.name!r} layout's columns "
-            f"{list(layout.columns)} (delimiter {delimiter!r})."
+            f"{path}: the header {list(cells)} does not match the {layout.name!r} layout's columns "
+            f"{list(layout.columns)} (or the same without {layout.label!r}; delimiter {delimiter!r})."
         )
-    return False
+    return layout.columns, False
+
+
+def has_header(layout: Layout, path: str, delimiter: str = ",") -> bool:
+    """Whether the file's first line is a header (see `file_columns`)."""
+    return file_columns(layout, path, delimiter)[1]
 
 
 def _line_number(path: str, delimiter: str, skip_header: bool, row_index: int) -> int:
@@ -142,27 +153,24 @@ def _line_number(path: str, delimiter: str, skip_header: bool, row_index: int) -
     return line + 1
 
 
-def _check_chunk(layout: Layout, rows: Sequence[Row],
+def _check_chunk(columns: Sequence[str], rows: Sequence[Row],
                  numeric: Sequence[Tuple[int, bool]]) -> Tuple[int, str, str] | None:
     """Returns `(row index, column, problem)` of a bad row of the chunk, or None.
 
     Column counts are checked first, then each numeric column; the common, valid case runs as C-level
     `map`s over whole columns, and only a failing check scans row by row for its first culprit.
     """
-    width = len(layout.columns)
+    width = len(columns)
     if set(map(len, rows)) != {width}:
         index = next(i for i, row in enumerate(rows) if len(row) != width)
         found = len(rows[index])
-        if found == 0:
-            return index, layout.columns[0], f"the line is empty; expected {width} columns {list(layout.columns)}"
         if found < width:
-            return index, layout.columns[found], (
-                f"missing; expected {width} columns {list(layout.columns)}, found {found}")
+            return index, columns[found], f"missing; expected {width} columns {list(columns)}, found {found}"
         return index, f"#{width + 1}", (
-            f"unexpected extra column after {layout.columns[-1]!r}; expected {width} columns, found {found}")
+            f"unexpected extra column after {columns[-1]!r}; expected {width} columns, found {found}")
     for column_index, required in numeric:
         column = [row[column_index].strip() for row in rows]
-        name = layout.columns[column_index]
+        name = columns[column_index]
         if required and not all(column):
             return column.index(""), name, "the value is blank; expected a number"
         if not all(map(_NUMBER.fullmatch, filter(None, column))):
@@ -171,43 +179,68 @@ def _check_chunk(layout: Layout, rows: Sequence[Row],
     return None
 
 
-def iter_row_chunks(layout: Layout, path: str, delimiter: str = ",",
-                    chunk_rows: int = 65536) -> Iterator[List[Row]]:
+def iter_row_chunks(layout: Layout, path: str, delimiter: str = ",", chunk_rows: int = 65536,
+                    max_rows: int | None = None, require_label: bool = True) -> Iterator[List[Row]]:
     """Streams a file's data rows in chunks, validating each row against the layout.
 
-    Numeric columns (`layout.numeric_columns`) must hold plain decimal numbers (`-1`, `2.5`, `1e3`)
-    when non-blank; the label column must be a non-blank number. Once the whole file has been read the file counts as
-    validated (see `validate_file`).
+    Numeric columns (`layout.numeric_columns`) must hold plain decimal numbers (`-1`, `2.5`, `1e3`; not
+    `nan` or `inf`) when non-blank; the label column must be a non-blank number. Blank lines are
+    skipped. Once the whole file has been read the file counts as validated (see `validate_file`).
 
     Args:
         layout: the file's layout.
         path: the CSV file.
         delimiter: the column separator.
         chunk_rows: rows per yielded chunk.
+        max_rows: stop after this many data rows (the file then does not count as validated).
+        require_label: a file without the label column (a request file) is an error.
 
     Yields:
-        Lists of rows (lists of cells, `len(cells) == len(layout.columns)`), in file order.
+        Lists of rows (lists of cells in the file's column order, `file_columns`), in file order.
 
     Raises:
         MalformedRowError: on the first row that does not fit the layout.
+        ValueError: the file has no label column although `require_label`.
     """
-    numeric = [(layout.columns.index(c), False) for c in layout.numeric_columns if c != layout.label]
-    numeric.append((layout.columns.index(layout.label), True))
-    skip_header = has_header(layout, path, delimiter)
-    rows_before = 0
+    columns, skip_header = file_columns(layout, path, delimiter)
+    if require_label and layout.label not in columns:
+        raise ValueError(f"{path}: the label column {layout.label!r} is missing; the header has {list(columns)}.")
+    numeric = [(columns.index(c), c == layout.label) for c in dict.fromkeys(layout.numeric_columns + (layout.label,))
+               if c in columns]
+    read_rows = data_rows = 0  # csv rows read (blank lines included, for line numbers) / data rows
     with _open_text(path) as f:
         reader = csv.reader(f, delimiter=delimiter)
         if skip_header:
             next(reader, None)
-        while rows := list(itertools.islice(reader, chunk_rows)):
-            problem = _check_chunk(layout, rows, numeric)
+        while rows := list(itertools.islice(reader, _chunk_size(chunk_rows, max_rows, data_rows))):
+            kept: Sequence[int] = range(len(rows))
+            read_before, read_rows = read_rows, read_rows + len(rows)
+            if not all(rows):  # blank lines are skipped, but error line numbers still count them
+                kept = [i for i, row in enumerate(rows) if row]
+                rows = [rows[i] for i in kept]
+            problem = _check_chunk(columns, rows, numeric) if rows else None
             if problem is not None:
                 index, column, message = problem
-                line = _line_number(path, delimiter, skip_header, rows_before + index)
+                line = _line_number(path, delimiter, skip_header, read_before + kept[index])
                 raise MalformedRowError(path, line, column, message)
-            rows_before += len(rows)
-            yield rows
-    _VALIDATED.add(_file_key(layout, path, delimiter))
+            data_rows += len(rows)
+            if rows:
+                yield rows
+    if max_rows is None:
+        _VALIDATED.add(_file_key(layout, path, delimiter))
+
+
+def iter_dict_rows(layout: Layout, path: str, delimiter: str = ",", max_rows: int | None = None,
+                   require_label: bool = True) -> Iterator[Dict[str, str]]:
+    """The validated data rows of a layout file as `{column: text}` (see `iter_row_chunks`)."""
+    columns, _ = file_columns(layout, path, delimiter)
+    for rows in iter_row_chunks(layout, path, delimiter, max_rows=max_rows, require_label=require_label):
+        for row in rows:
+            yield dict(zip(columns, row))
+
+
+def _chunk_size(chunk_rows: int, max_rows: int | None, data_rows: int) -> int:
+    return chunk_rows if max_rows is None else max(0, min(chunk_rows, max_rows - data_rows))
 
 
 def _file_key(layout: Layout, path: str, delimiter: str) -> Tuple[str, int, int, str, str]:

@@ -7,12 +7,13 @@ where to get them and how to read them.
 Example:
 
 >>> from ssr_keras.data.download import download
->>> download("movielens", "data/movielens")  # -> "data/movielens" with train/valid/test.csv
+>>> download("movielens", "data/movielens")  # -> "data/movielens" with train/valid/test.csv  # doctest: +SKIP
 'data/movielens'
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import tempfile
@@ -101,7 +102,6 @@ def download(name: str, dest: PathLike, seed: int = 2026) -> str | None:
 
 def main(argv: list | None = None) -> None:
     """`python -m ssr_keras.data.download NAME DEST`: fetch a data set for users without `../shared/data`."""
-    import argparse
 
     parser = argparse.ArgumentParser(prog="python -m ssr_keras.data.download", description=main.__doc__)
     parser.add_argument("name", choices=["frappe", "movielens", "criteo", "avazu"])

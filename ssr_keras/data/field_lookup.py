@@ -1,8 +1,8 @@
-"""`FieldLookup`: model-field strings -> contract-1 integer ids, as one Keras layer.
+"""`FieldLookup`: model-field strings -> integer ids of the one id scheme, as one Keras layer.
 
 The same layer runs in the tf.data reader and inside exported serving graphs, so training and serving
-map strings to ids identically. Id 0 is the out-of-vocabulary bucket, known values get 1..n in
-vocabulary order, and the padding `""` of a multivalent field becomes -1.
+map strings to ids identically. The scheme (`ssr_keras.data.ids`): id 0 is the out-of-vocabulary
+bucket, known values get 1..n in vocabulary order, and the padding `""` of a multivalent field is -1.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from typing import Any, Dict, Mapping, Sequence
 import tensorflow as tf
 import tf_keras as keras
 
-PADDING_ID = -1
-OOV_ID = 0
+from ssr_keras.data.ids import NUM_OOV_BUCKETS, PADDING_ID, PADDING_VALUE
 
 
 def _free_token(values: Sequence[str]) -> str:
@@ -53,7 +52,7 @@ class FieldLookup(keras.layers.Layer):
         self._multivalent_fields = tuple(multivalent_fields)
         # A Keras layer tracks layers kept in a dict attribute: the lookup tables are saved with it.
         self.lookups = {
-            name: keras.layers.StringLookup(vocabulary=values, num_oov_indices=1, output_mode="int",
+            name: keras.layers.StringLookup(vocabulary=values, num_oov_indices=NUM_OOV_BUCKETS, output_mode="int",
                                             oov_token=_free_token(values), name=f"{name}_lookup")
             for name, values in self._vocabularies.items()
         }
@@ -75,13 +74,13 @@ class FieldLookup(keras.layers.Layer):
                 raise ValueError(f"{self.name}: field {name!r} must be a tf.string tensor, received {values.dtype}.")
             field_ids = lookup(values)
             if name in self._multivalent_fields:
-                field_ids = tf.where(tf.equal(values, ""), tf.constant(PADDING_ID, tf.int64), field_ids)
+                field_ids = tf.where(tf.equal(values, PADDING_VALUE), tf.constant(PADDING_ID, tf.int64), field_ids)
             ids[name] = field_ids
         return ids
 
     def vocab_size(self, name: str) -> int:
         """Number of ids of `name` (known values + the OOV bucket)."""
-        return len(self._vocabularies[name]) + 1
+        return len(self._vocabularies[name]) + NUM_OOV_BUCKETS
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()

@@ -7,7 +7,7 @@ negatives that keep the user and the context but swap in an app the user never u
 Example:
 
 >>> from ssr_keras.data.frappe import build_frappe_ctr
->>> build_frappe_ctr("Mobile_Frappe/frappe/frappe.csv", "data/frappe-ctr")
+>>> build_frappe_ctr("Mobile_Frappe/frappe/frappe.csv", "data/frappe-ctr")  # doctest: +SKIP
 {'train': 202026, 'valid': 57722, 'test': 28861}
 """
 

@@ -20,29 +20,15 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Callable, Dict, Mapping, Tuple
 
 import tensorflow as tf
 
+from ssr_keras.data.field_spec import FieldSpec
+
 RawColumns = Mapping[str, tf.Tensor]
 FieldTensors = Dict[str, tf.Tensor]
-
-
-@dataclasses.dataclass(frozen=True)
-class Field:
-    """One model field.
-
-    Args:
-        name: the field's name (a model input and a `tf.Example` feature after Transform).
-        max_len: 1 for a single-valued field; the padded length of a multivalent field.
-    """
-
-    name: str
-    max_len: int = 1
-
-    @property
-    def multivalent(self) -> bool:
-        return self.max_len > 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +40,7 @@ class Layout:
         columns: raw CSV columns in file order (label included).
         label: the raw label column; its value is 0/1 (MovieLens: derived, see `to_label`).
         numeric_columns: raw columns that must parse as numbers when non-blank.
-        fields: the model fields `to_fields` produces, in model order.
+        fields: the model fields `to_fields` produces, in model order (no id range yet).
         to_fields: raw string columns -> model field string tensors (TensorFlow ops only).
         to_label: raw label column (string) -> float32 0/1.
         splits: file names of train / eval / test inside a data folder, when the set ships split.
@@ -63,7 +49,7 @@ class Layout:
     name: str
     columns: Tuple[str, ...]
     label: str
-    fields: Tuple[Field, ...]
+    fields: Tuple[FieldSpec, ...]
     to_fields: Callable[[RawColumns], FieldTensors]
     to_label: Callable[[tf.Tensor], tf.Tensor]
     numeric_columns: Tuple[str, ...] = ()
@@ -72,6 +58,21 @@ class Layout:
     @property
     def field_names(self) -> Tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    def split_paths(self, data_dir: str) -> Tuple[str, str, str]:
+        """The train, valid and test files of the layout's split inside `data_dir`.
+
+        Raises:
+            ValueError: the layout has no split files.
+            FileNotFoundError: a split file is missing (the message lists the expected names).
+        """
+        if self.splits is None:
+            raise ValueError(f"Layout {self.name!r} has no train/valid/test split files.")
+        paths = tuple(os.path.join(data_dir, name) for name in self.splits)
+        for path in paths:
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"{path} not found: the data folder must hold {list(self.splits)}.")
+        return paths
 
     @property
     def feature_columns(self) -> Tuple[str, ...]:
@@ -101,7 +102,7 @@ FRAPPE = Layout(
     name="frappe",
     columns=("label",) + _FRAPPE_FIELDS,
     label="label",
-    fields=tuple(Field(n) for n in _FRAPPE_FIELDS),
+    fields=tuple(FieldSpec(n) for n in _FRAPPE_FIELDS),
     to_fields=_identity_fields(_FRAPPE_FIELDS),
     to_label=_binary_label,
 )
@@ -133,7 +134,7 @@ CRITEO = Layout(
     name="criteo",
     columns=("label",) + _CRITEO_INT + _CRITEO_CAT,
     label="label",
-    fields=tuple(Field(n) for n in _CRITEO_INT + _CRITEO_CAT),
+    fields=tuple(FieldSpec(n) for n in _CRITEO_INT + _CRITEO_CAT),
     to_fields=_criteo_fields,
     to_label=_binary_label,
     numeric_columns=_CRITEO_INT,
@@ -160,7 +161,7 @@ AVAZU = Layout(
     name="avazu",
     columns=("id", "click", "hour") + _AVAZU_CAT,
     label="click",
-    fields=tuple(Field(n) for n in _AVAZU_CAT + ("hour_of_day", "day")),
+    fields=tuple(FieldSpec(n) for n in _AVAZU_CAT + ("hour_of_day", "day")),
     to_fields=_avazu_fields,
     to_label=_binary_label,
     numeric_columns=("hour",),
@@ -199,8 +200,8 @@ MOVIELENS = Layout(
     name="movielens",
     columns=_MOVIELENS_COLUMNS,
     label="rating",
-    fields=(Field("user"), Field("movie"), Field("genres", MOVIELENS_MAX_GENRES), Field("year"),
-            Field("rating_weekday"), Field("rating_hour"), Field("rating_year")),
+    fields=(FieldSpec("user"), FieldSpec("movie"), FieldSpec("genres", max_len=MOVIELENS_MAX_GENRES),
+            FieldSpec("year"), FieldSpec("rating_weekday"), FieldSpec("rating_hour"), FieldSpec("rating_year")),
     to_fields=_movielens_fields,
     to_label=_movielens_label,
     numeric_columns=("rating", "timestamp"),

@@ -3,8 +3,8 @@
 Example:
 
 >>> from ssr_keras.data.movielens import prepare_movielens
->>> sizes = prepare_movielens("ml-latest-small", "data/movielens", split="time")
->>> sizes
+>>> sizes = prepare_movielens("ml-latest-small", "data/movielens", split="time")  # doctest: +SKIP
+>>> sizes  # doctest: +SKIP
 {'train': 80668, 'valid': 10084, 'test': 10084}
 """
 

@@ -8,8 +8,9 @@ Example:
 
 >>> from ssr_keras.data import build_vocabularies, get_layout, make_dataset
 >>> layout = get_layout("frappe")
->>> vocabularies = build_vocabularies(layout, "frappe-ctr/train.csv")
->>> train = make_dataset(layout, "frappe-ctr/train.csv", vocabularies, batch_size=1024, shuffle=True)
+>>> vocabularies = build_vocabularies(layout, "../shared/data/frappe-ctr/valid.csv", max_rows=5000)
+>>> train = make_dataset(layout, "../shared/data/frappe-ctr/valid.csv", vocabularies, batch_size=1024,
+...                      shuffle=True, max_rows=5000)
 >>> features, labels = next(iter(train))
 >>> features["user"].shape, features["user"].dtype, labels.dtype
 (TensorShape([1024]), tf.int64, tf.float32)
@@ -34,8 +35,8 @@ _SHUFFLE_CYCLE_LENGTH = 8
 def make_dataset(layout: Layout, paths: csv_files.Paths, vocabularies: Vocabularies, batch_size: int,
                  shuffle: bool = False, seed: int = 0, repeat: bool = False, shuffle_buffer: int = 100_000,
                  delimiter: str = ",", validate: bool = True,
-                 drop_remainder: bool = False) -> tf.data.Dataset:
-    """Streams layout CSV files as batches of contract-1 features and float32 labels.
+                 drop_remainder: bool = False, max_rows: int | None = None) -> tf.data.Dataset:
+    """Streams layout CSV files as batches of id features (`ssr_keras.data.ids`) and float32 labels.
 
     Features are `{field: int64 ids}`, `[B]` for single-valued fields and `[B, max_len]` for
     multivalent ones (padding -1, unknown or rare values 0); labels are float32 `[B]` 0/1. A file
@@ -58,6 +59,8 @@ def make_dataset(layout: Layout, paths: csv_files.Paths, vocabularies: Vocabular
             for files too large for it: a wrong column count then fails in `decode_csv` at iteration,
             without the line number.
         drop_remainder: drop the last partial batch (static batch dimension).
+        max_rows: read only the first N data rows (files in the given order, then shuffled among
+            themselves): quick runs on a slice.
 
     Returns:
         A prefetched `tf.data.Dataset` yielding `(features, labels)`.
@@ -79,14 +82,19 @@ def make_dataset(layout: Layout, paths: csv_files.Paths, vocabularies: Vocabular
         raw = dict(zip(layout.columns, columns))
         return lookup(layout.to_fields(raw)), layout.to_label(raw[layout.label])
 
+    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1):
+        raise ValueError(f"max_rows must be a positive integer or None, received {max_rows!r}.")
     sources = tf.data.Dataset.from_tensor_slices((files, header_lines))
-    if shuffle:
+    if shuffle and max_rows is None:
         sources = sources.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    cycle_length = min(len(files), _SHUFFLE_CYCLE_LENGTH) if shuffle else 1
+    cycle_length = min(len(files), _SHUFFLE_CYCLE_LENGTH) if shuffle and max_rows is None else 1
     lines = sources.interleave(
         lambda path, skip: tf.data.TextLineDataset(path).skip(tf.cast(skip, tf.int64)),
         cycle_length=cycle_length, num_parallel_calls=tf.data.AUTOTUNE if cycle_length > 1 else None,
         deterministic=True if cycle_length > 1 else None)
+    lines = lines.filter(lambda line: tf.strings.length(line) > 0)  # blank lines, as `csv_files` skips them
+    if max_rows is not None:
+        lines = lines.take(max_rows)
     if shuffle:
         lines = lines.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:

@@ -1,18 +1,21 @@
 """Per-field vocabularies built from the training split, saved as readable JSON.
 
-Ids follow contract 1: id 0 is the out-of-vocabulary bucket (values unseen in training, or seen fewer
-than `min_count` times), known values get ids 1..n ordered by descending training frequency (ties by
-value), so a field's `vocab_size` is n + 1. A blank value `""` is a value like any other, except in a
-multivalent field, where `""` is padding and maps to -1.
+Ids follow the one id scheme (`ssr_keras.data.ids`): id 0 is the out-of-vocabulary bucket (values
+unseen in training, or seen fewer than `min_count` times), known values get ids 1..n ordered as
+TensorFlow Transform orders a vocabulary (descending training count, ties by descending UTF-8 bytes),
+so the TFX pipeline gives every value the same id. A field's `vocab_size` is n + 1. A blank value `""`
+is a value like any other, except in a multivalent field, where `""` is padding and maps to -1.
 
 Example:
 
 >>> from ssr_keras.data import build_vocabularies, get_layout
 >>> layout = get_layout("frappe")
->>> vocabularies = build_vocabularies(layout, "../shared/data/frappe-ctr/train.csv", min_count=2)
+>>> vocabularies = build_vocabularies(layout, "../shared/data/frappe-ctr/valid.csv", min_count=2)
 >>> vocabularies.vocab_size("weather")
-10
+9
 >>> vocabularies.save("/tmp/frappe_vocab.json")
+>>> Vocabularies.load("/tmp/frappe_vocab.json") == vocabularies
+True
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import tensorflow as tf
 
-from ssr_keras.data import csv_files
+from ssr_keras.data import csv_files, ids
 from ssr_keras.data.field_lookup import FieldLookup
+from ssr_keras.data.field_spec import FieldSpec
 from ssr_keras.data.layouts import Layout
 
 _FORMAT = "ssr_keras.vocabularies/1"
@@ -35,7 +39,7 @@ class Vocabularies:
     """The known values of every model field of one layout, in id order.
 
     Args:
-        values: field name -> known values; `values[f][i]` gets id `i + 1` (id 0 is OOV).
+        values: field name -> known values; `values[f][i]` gets id `i + 1` (id 0 is OOV, see `ssr_keras.data.ids`).
         counts: optional field name -> training count of each known value (kept for inspection).
         layout_name: the layout the vocabularies were built for; checked by `field_specs` and
             `lookup_layer` when given.
@@ -80,11 +84,11 @@ class Vocabularies:
 
     def vocab_size(self, field: str) -> int:
         """Number of ids of `field`: known values + 1 OOV bucket."""
-        return len(self.values(field)) + 1
+        return ids.vocab_size(len(self.values(field)))
 
     @property
     def vocab_sizes(self) -> Dict[str, int]:
-        return {field: len(values) + 1 for field, values in self._values.items()}
+        return {field: ids.vocab_size(len(values)) for field, values in self._values.items()}
 
     def _check_field(self, field: str) -> str:
         if field not in self._values:
@@ -100,8 +104,8 @@ class Vocabularies:
             raise ValueError(f"Layout {layout.name!r} fields {missing} have no vocabulary; "
                              f"known fields: {list(self._values)}.")
 
-    def field_specs(self, layout: Layout) -> List[Any]:
-        """`ssr_keras.models.FieldSpec`s for the layout's fields, in model order.
+    def field_specs(self, layout: Layout) -> List[FieldSpec]:
+        """`FieldSpec`s for the layout's fields, in model order.
 
         Args:
             layout: the layout whose fields the model takes.
@@ -109,13 +113,11 @@ class Vocabularies:
         Returns:
             `[FieldSpec(name, vocab_size, max_len), ...]`, ready for `RankingModel(fields=...)`.
         """
-        from ssr_keras.models import FieldSpec  # lazy: models depend on data, not the reverse
-
         self._check_layout(layout)
-        return [FieldSpec(f.name, self.vocab_size(f.name), f.max_len) for f in layout.fields]
+        return [f.with_vocab_size(self.vocab_size(f.name)) for f in layout.fields]
 
     def lookup_layer(self, layout: Layout, name: str = "field_lookup") -> FieldLookup:
-        """A Keras layer mapping `layout.to_fields(raw)` to contract-1 int64 ids.
+        """A Keras layer mapping `layout.to_fields(raw)` to int64 ids (`ssr_keras.data.ids`).
 
         The layer holds its lookup tables: attach it to the exported module (or model) so a SavedModel
         tracks them, e.g. `module.lookup = vocabularies.lookup_layer(layout)`.
@@ -134,10 +136,10 @@ class Vocabularies:
             "format": _FORMAT,
             "layout": self.layout_name,
             "min_count": self.min_count,
-            "oov_id": 0,
-            "padding_id": -1,
+            "oov_id": ids.OOV_ID,
+            "padding_id": ids.PADDING_ID,
             "fields": {
-                field: {"vocab_size": len(values) + 1, "values": list(values),
+                field: {"vocab_size": ids.vocab_size(len(values)), "values": list(values),
                         **({"counts": list(self._counts[field])} if field in self._counts else {})}
                 for field, values in self._values.items()
             },
@@ -189,7 +191,7 @@ def _count_chunk(layout: Layout, rows: Sequence[csv_files.Row],
 
 
 def build_vocabularies(layout: Layout, paths: csv_files.Paths, min_count: int = 1,
-                       delimiter: str = ",") -> Vocabularies:
+                       delimiter: str = ",", max_rows: int | None = None) -> Vocabularies:
     """Counts every model field's values over the training file(s), validating each row on the way.
 
     One streaming pass: rows are read with Python's `csv` module in chunks, checked against the layout
@@ -202,24 +204,28 @@ def build_vocabularies(layout: Layout, paths: csv_files.Paths, min_count: int = 
         paths: the training file(s) only (a path, a glob pattern or a sequence of them).
         min_count: values seen fewer times map to the OOV id 0.
         delimiter: the column separator (`"\\t"` for the raw Criteo dump).
+        max_rows: count only the first N data rows (over all files, in order): quick runs.
 
     Returns:
         The `Vocabularies` of all `layout.fields`.
 
     Example:
 
-    >>> vocabularies = build_vocabularies(get_layout("criteo"), "day_0.txt", min_count=10, delimiter="\\t")
+    >>> criteo = get_layout("criteo")  # doctest: +SKIP
+    >>> vocabularies = build_vocabularies(criteo, "day_0.txt", min_count=10, delimiter="\\t")  # doctest: +SKIP
     """
     if not isinstance(min_count, int) or min_count < 1:
         raise ValueError(f"min_count must be an integer >= 1, received {min_count!r}.")
     counters = {field.name: collections.Counter() for field in layout.fields}
+    remaining = max_rows
     for path in csv_files.resolve_paths(paths):
-        for rows in csv_files.iter_row_chunks(layout, path, delimiter):
+        for rows in csv_files.iter_row_chunks(layout, path, delimiter, max_rows=remaining):
             _count_chunk(layout, rows, counters)
+            remaining = None if remaining is None else remaining - len(rows)
     values, counts = {}, {}
     for name, counter in counters.items():
-        kept = sorted(((value.decode("utf-8"), count) for value, count in counter.items() if count >= min_count),
-                      key=lambda item: (-item[1], item[0]))
-        values[name] = [value for value, _ in kept]
-        counts[name] = [count for _, count in kept]
+        # TensorFlow Transform's vocabulary order: (count, token bytes), largest first.
+        kept = sorted(((count, value) for value, count in counter.items() if count >= min_count), reverse=True)
+        values[name] = [value.decode("utf-8") for _, value in kept]
+        counts[name] = [count for count, _ in kept]
     return Vocabularies(values, counts, layout_name=layout.name, min_count=min_count)

@@ -7,7 +7,7 @@ from typing import Any, Dict
 import tensorflow as tf
 import tf_keras as keras
 
-from ssr_keras.layers._validation import check_float, check_non_negative_int
+from ssr_keras.validation import check_float, check_non_negative_int
 
 
 @keras.utils.register_keras_serializable(package="ssr_keras")

@@ -7,8 +7,8 @@ from typing import Any, Dict
 import tensorflow as tf
 import tf_keras as keras
 
-from ssr_keras.layers._validation import check_positive_int, check_rate
 from ssr_keras.layers.view_layer_norm import ViewLayerNorm
+from ssr_keras.validation import check_positive_int, check_rate
 
 
 @keras.utils.register_keras_serializable(package="ssr_keras")

@@ -7,9 +7,9 @@ from typing import Any, Dict
 import tensorflow as tf
 import tf_keras as keras
 
-from ssr_keras.layers._validation import check_non_negative_int, check_positive_int
 from ssr_keras.layers.ssr_d_block import SSRDBlock
 from ssr_keras.layers.ssr_s_block import SSRSBlock
+from ssr_keras.validation import check_non_negative_int, check_positive_int
 
 VARIANTS = ("ssr-s", "ssr-d")
 

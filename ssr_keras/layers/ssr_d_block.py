@@ -7,10 +7,10 @@ from typing import Any, Dict
 import tensorflow as tf
 import tf_keras as keras
 
-from ssr_keras.layers._validation import check_positive_int, check_rate
 from ssr_keras.layers.ics_layer import ICSLayer
 from ssr_keras.layers.multi_view_fusion import MultiViewFusion
 from ssr_keras.layers.view_projection import ViewProjection
+from ssr_keras.validation import check_positive_int, check_rate
 
 
 @keras.utils.register_keras_serializable(package="ssr_keras")

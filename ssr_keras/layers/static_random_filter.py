@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from ssr_keras.layers._validation import check_non_negative_int, check_positive_int
+from ssr_keras.validation import check_non_negative_int, check_positive_int
 
 
 def draw_view_indices(input_dim: int, num_views: int, view_dim: int, seed: int) -> np.ndarray:

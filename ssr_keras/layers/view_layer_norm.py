@@ -7,7 +7,7 @@ from typing import Any, Dict
 import tensorflow as tf
 import tf_keras as keras
 
-from ssr_keras.layers._validation import check_float
+from ssr_keras.validation import check_float
 
 
 @keras.utils.register_keras_serializable(package="ssr_keras")
@@ -47,8 +47,12 @@ class ViewLayerNorm(keras.layers.Layer):
 
     def call(self, inputs: tf.Tensor) -> tf.Tensor:
         x = tf.cast(inputs, tf.float32)
-        mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
-        normed = (x - mean) * tf.math.rsqrt(variance + self.epsilon)
+        # Two-pass statistics, not `tf.nn.moments`: with a static batch of 1, oneDNN's graph rewriter
+        # fuses moments' Mean/SquaredDifference/Rsqrt pattern into a layer-norm kernel and aborts the
+        # process (TF 2.16.2, "libprotobuf FATAL ... key not found: value"); this form is not matched.
+        centered = x - tf.reduce_mean(x, axis=-1, keepdims=True)
+        variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
+        normed = centered * tf.math.rsqrt(variance + self.epsilon)
         return tf.cast(normed * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32), inputs.dtype)
 
     def get_config(self) -> Dict[str, Any]:

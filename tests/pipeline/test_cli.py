@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from pipeline import cli
+from ssr_keras.training import TrainConfig, read_config_mapping
 
 
 def test_console_script_help_lists_the_run_options():
@@ -35,15 +36,22 @@ def test_flags_override_config_json_and_config_may_be_a_file(tmp_path):
     config_file.write_text(json.dumps({"epochs": 5, "seed": 3, "backbone_config": {"num_views": 4}}))
     args = cli.build_parser().parse_args(["run", "--data", "d", "--layout", "frappe", "--model", "dnn",
                                           "--output", "o", "--epochs", "2", "--config", str(config_file)])
-    assert cli.training_config(args) == {"epochs": 2, "seed": 3, "backbone_config": {"num_views": 4},
-                                         "backbone": "dnn"}
+    assert cli.training_config(args) == TrainConfig(layout="frappe", backbone="dnn", epochs=2, seed=3,
+                                                    backbone_config={"num_views": 4})
 
 
 @pytest.mark.parametrize("value, message", [("[1, 2]", "JSON object"), ("{bad", "invalid JSON"),
-                                            ("missing.json", "neither a JSON object")])
+                                            ("missing.json", "no such file")])
 def test_bad_config_is_reported(value, message):
     with pytest.raises(ValueError, match=message):
-        cli.load_config(value)
+        read_config_mapping(value)
+
+
+def test_unknown_config_key_is_reported_before_anything_runs():
+    args = cli.build_parser().parse_args(["run", "--data", "d", "--layout", "frappe", "--model", "dnn",
+                                          "--output", "o", "--config", '{"epoch": 3}'])
+    with pytest.raises(ValueError, match=r"Unknown training config key\(s\) \['epoch'\]"):
+        cli.training_config(args)
 
 
 def test_slice_data_keeps_header_and_first_rows_and_leaves_unchanged_files_alone(tmp_path):
@@ -77,5 +85,5 @@ def test_non_numeric_label_stops_the_run_with_the_column_named(tmp_path, data_di
     assert code == 1
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("ssr-pipeline: error:")
-    assert "train.csv, line 8: column 'label' must be numeric, got 'yes'" in error
+    assert "train.csv, line 8, column 'label': expected a number, found 'yes'" in error
     assert not (tmp_path / "out" / "serving").exists()

@@ -9,7 +9,7 @@ import tensorflow as tf
 from google.protobuf import json_format
 
 from pipeline import example_gen
-from ssr_keras.data import layouts
+from ssr_keras.data import csv_files, layouts
 
 
 def _exec_properties(input_base: pathlib.Path, layout: str) -> dict:
@@ -66,7 +66,7 @@ def test_missing_column_error_names_the_column_and_file(tmp_path):
     header = [c for c in layouts.get_layout("frappe").columns if c != "weather"]
     path = _write(tmp_path / "train.csv", [",".join(header), ",".join(["1"] * len(header))])
 
-    with pytest.raises(ValueError, match=r"lacks column\(s\) \['weather'\]") as error:
+    with pytest.raises(ValueError, match=r"does not match the 'frappe' layout's columns") as error:
         _read(tmp_path, "frappe", "train.csv")
     assert str(path) in str(error.value)
 
@@ -79,7 +79,7 @@ def test_non_numeric_value_in_numeric_column_names_column_file_and_line(tmp_path
     lines[4] = ",".join(cells)
     _write(tmp_path / "criteo.csv", lines)
 
-    with pytest.raises(Exception, match=r"criteo\.csv, line 5: column 'I3' must be numeric, got '12abc'"):
+    with pytest.raises(Exception, match=r"criteo\.csv, line 5, column 'I3': expected a number, found '12abc'"):
         _read(tmp_path, "criteo", "criteo.csv")
 
 
@@ -87,8 +87,27 @@ def test_row_with_wrong_number_of_values_names_the_line(tmp_path):
     columns = layouts.get_layout("frappe").columns
     _write(tmp_path / "train.csv", [",".join(columns), ",".join(["1"] * len(columns)), "1,2,3"])
 
-    with pytest.raises(Exception, match=r"train\.csv, line 3: expected 11 comma-separated values"):
+    with pytest.raises(Exception, match=r"train\.csv, line 3, column 'daytime': missing; expected 11 columns"):
         _read(tmp_path, "frappe", "train.csv")
+
+
+@pytest.mark.parametrize("lines, verdict", [
+    (["\ufeff{header}", "{row}", "", "{row}"], None),  # a BOM and a blank line: fine, for both readers
+    (["{header}", "{row}", "{nan_label}"], "line 3, column 'label': expected a number, found 'nan'"),
+])
+def test_one_file_gets_the_same_verdict_as_from_ssr_train(tmp_path, lines, verdict):
+    layout = layouts.get_layout("frappe")
+    row = "1,u1,i1,morning,monday,workday,home,free,sunny,Spain,0"
+    values = {"header": ",".join(layout.columns), "row": row, "nan_label": "nan" + row[1:]}
+    path = _write(tmp_path / "train.csv", [line.format(**values) for line in lines])
+    if verdict is None:
+        assert len(_read(tmp_path, "frappe", "train.csv")) == 2
+        csv_files.validate_file(layout, str(path))
+        return
+    with pytest.raises(Exception, match=verdict):
+        _read(tmp_path, "frappe", "train.csv")
+    with pytest.raises(csv_files.MalformedRowError, match=verdict):
+        csv_files.validate_file(layout, str(path))
 
 
 def test_no_matching_file_is_an_error(tmp_path):

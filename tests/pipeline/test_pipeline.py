@@ -1,10 +1,13 @@
 """`create_pipeline` wiring, split selection and the Evaluator's blessing thresholds (no run)."""
 
+import json
+
 import pytest
 import tensorflow_model_analysis as tfma
 
 from pipeline import pipeline as ssr_pipeline
 from ssr_keras.data import layouts
+from ssr_keras.training import TrainConfig
 
 
 def _create(tmp_path, data_root, **kwargs):
@@ -23,9 +26,10 @@ def test_components_are_wired_from_example_gen_to_pusher(tmp_path, data_dir):
                         "LatestBlessedModelResolver", "Evaluator", "Pusher"}
     components = dict(zip(ids, pipeline.components))
     assert '"min_count": 2' in components["Transform"].exec_properties["custom_config"]
-    trainer_config = components["Trainer"].exec_properties["custom_config"]
-    assert '"backbone": "dnn"' in trainer_config and "min_count" not in trainer_config
-    assert '"layout": "frappe"' in trainer_config
+    trainer_config = json.loads(components["Trainer"].exec_properties["custom_config"])
+    # The whole TrainConfig, its defaults filled in, travels to the Trainer.
+    expected = TrainConfig(layout="frappe", backbone="dnn", min_count=2).to_dict()
+    assert trainer_config == {**expected, "label_key": "label"}
     # The Evaluator scores the raw examples (through the serving signature), not transformed ones.
     evaluator_inputs = components["Evaluator"].inputs
     assert evaluator_inputs["examples"].producer_component_id == "LayoutCsvExampleGen"
@@ -71,6 +75,8 @@ def test_eval_config_has_value_and_change_thresholds_on_auc():
     ({"max_auc_drop": -0.1}, "max_auc_drop must be >= 0"),
     ({"train_steps": 0}, "train_steps must be positive"),
     ({"layout": "nope"}, "Unknown layout 'nope'"),
+    ({"train_config": {"epoch": 2}}, r"Unknown training config key\(s\) \['epoch'\]"),
+    ({"train_config": {"max_train_rows": 10}}, "not used by the pipeline"),
 ])
 def test_bad_arguments_are_reported(tmp_path, data_dir, kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -15,8 +15,9 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from pipeline import cli
 from pipeline.run_summary import summarize_last_run
-from serving.signatures import make_example
-from ssr_keras.data import layouts
+from ssr_keras.cli import train as ssr_train
+from ssr_keras.data import Vocabularies, ids, layouts
+from ssr_keras.export import make_example
 
 pytestmark = pytest.mark.slow
 
@@ -31,9 +32,11 @@ def _copy_head(source: pathlib.Path, target: pathlib.Path, rows: int) -> None:
 
 
 def _run_args(data: pathlib.Path, output: pathlib.Path, min_auc: float) -> list:
-    model_config = {"backbone_config": {"num_layers": 1, "num_views": 2, "view_dim": 16}}
+    # Small-data settings: BatchNorm's moving statistics need more steps than 2,000 rows give.
+    model_config = {"backbone_config": {"num_layers": 1, "num_views": 2, "view_dim": 16},
+                    "embedding_normalization": None, "embedding_l2": 0.0}
     return ["run", "--data", str(data), "--layout", "frappe", "--model", "ssr-d", "--output", str(output),
-            "--epochs", "2", "--batch-size", "256", "--learning-rate", "0.003", "--min-auc", str(min_auc),
+            "--epochs", "4", "--batch-size", "256", "--learning-rate", "0.003", "--min-auc", str(min_auc),
             "--config", json.dumps(model_config)]
 
 
@@ -124,7 +127,7 @@ def test_trainer_writes_serving_model_tensorboard_logs_and_config(first_run):
     model_run = _only(str(output / "Trainer" / "model_run" / "*"))
     assert glob.glob(os.path.join(model_run, "**", "events.out.tfevents.*"), recursive=True)
     config = json.loads(pathlib.Path(model_run, "model_config.json").read_text())
-    assert config["backbone"] == "ssr-d" and config["training"]["epochs"] == 2
+    assert config["backbone"] == "ssr-d" and config["training"]["epochs"] == 4
 
 
 def test_evaluator_computes_auc_logloss_calibration_and_count(first_run):
@@ -140,10 +143,7 @@ def test_evaluator_computes_auc_logloss_calibration_and_count(first_run):
 
 def test_pushed_model_scores_raw_examples_like_transform_graph_plus_model(first_run):
     data, output, summary = first_run
-    with open(data / "valid.csv", encoding="utf-8") as f:
-        rows = [{c: row[c] for c in LAYOUT.feature_columns} for _, row in zip(range(64), csv.DictReader(f))]
-    rows[0]["user"] = "a user never seen in training"  # the OOV bucket
-    rows[1]["city"] = ""  # a blank value
+    rows = _request_rows(data)
     serialized = tf.constant([make_example(row).SerializeToString() for row in rows])
 
     served = tf.saved_model.load(summary.pushed_path)
@@ -159,6 +159,56 @@ def test_pushed_model_scores_raw_examples_like_transform_graph_plus_model(first_
     np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-6)
     scores = served.signatures["classification"](inputs=serialized)["scores"].numpy()
     np.testing.assert_allclose(scores[:, 1:], probabilities, rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def ssr_train_run(tmp_path_factory, first_run):
+    """`ssr-train` on the very rows the pipeline trained on (its own export, its own vocabularies)."""
+    data, _, _ = first_run
+    train_data = tmp_path_factory.mktemp("ssr_train_data")
+    for split in ("train", "valid"):
+        (train_data / f"{split}.csv").write_bytes((data / f"{split}.csv").read_bytes())
+    (train_data / "test.csv").write_bytes((data / "valid.csv").read_bytes())
+    output = tmp_path_factory.mktemp("ssr_train_run")
+    config = {"backbone_config": {"num_layers": 1, "num_views": 2, "view_dim": 16}, "embedding_normalization": None}
+    assert ssr_train.main(["--data", str(train_data), "--layout", "frappe", "--model", "ssr-d", "--output",
+                           str(output), "--epochs", "1", "--quiet", "--config", json.dumps(config)]) == 0
+    return output
+
+
+def _request_rows(data: pathlib.Path) -> list:
+    with open(data / "valid.csv", encoding="utf-8") as f:
+        rows = [{c: row[c] for c in LAYOUT.feature_columns} for _, row in zip(range(64), csv.DictReader(f))]
+    rows[0]["user"] = "a user never seen in training"  # the OOV bucket
+    rows[1]["city"] = ""  # a blank value
+    return rows
+
+
+def test_pipeline_and_ssr_train_give_the_same_ids(first_run, ssr_train_run):
+    data, output, _ = first_run
+    rows = _request_rows(data)
+    transform_output = tft.TFTransformOutput(_only(str(output / "Transform" / "transform_graph" / "*")))
+    raw = {c: tf.constant([[row[c]] for row in rows]) for c in LAYOUT.feature_columns}
+    pipeline_ids = transform_output.transform_raw_features(raw, drop_unused_features=True)
+    vocabularies = Vocabularies.load(ssr_train_run / "vocabularies.json")
+    reader_ids = vocabularies.lookup_layer(LAYOUT)(LAYOUT.to_fields({c: raw[c][:, 0] for c in raw}))
+    for field in LAYOUT.field_names:
+        assert pipeline_ids[field].numpy().tolist() == reader_ids[field].numpy().tolist(), field
+        assert transform_output.vocabulary_size_by_name(ids.vocabulary_name(field)) + 1 == \
+            vocabularies.vocab_size(field), field
+    assert reader_ids["user"][0] == ids.OOV_ID
+
+
+def test_models_of_ssr_train_and_the_pipeline_accept_the_same_requests(first_run, ssr_train_run):
+    data, _, summary = first_run
+    serialized = tf.constant([make_example(row).SerializeToString() for row in _request_rows(data)])
+    trained_export = _only(str(ssr_train_run / "serving" / "frappe-ssr-d" / "1"))
+    for path in (summary.pushed_path, trained_export):
+        served = tf.saved_model.load(path)
+        probabilities = served.signatures["serving_default"](examples=serialized)["probabilities"].numpy()
+        assert probabilities.shape == (64, 1) and np.all((probabilities > 0) & (probabilities < 1)), path
+        scores = served.signatures["classification"](inputs=serialized)["scores"].numpy()
+        np.testing.assert_allclose(scores[:, 1:], probabilities, rtol=1e-6)
 
 
 def test_identical_rerun_is_cached_and_does_not_push_a_duplicate_version(first_run, same_rerun):

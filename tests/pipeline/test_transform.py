@@ -1,4 +1,4 @@
-"""`preprocessing_fn`: contract-1 ids (OOV bucket last, multivalent padding -1) from raw string columns."""
+"""`preprocessing_fn`: ids of the one id scheme (OOV 0, multivalent padding -1), equal to the readers' ids."""
 
 import functools
 import os
@@ -11,12 +11,13 @@ import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from pipeline import transform
-from ssr_keras.data import layouts
+from ssr_keras.data import build_vocabularies, csv_files, ids, layouts
+from tests.ssr_keras.data.helpers import write_lines
 
 
-def _analyze_and_transform(layout_name, train_rows, test_rows, feature_spec, tmp_path):
+def _analyze_and_transform(layout_name, train_rows, test_rows, feature_spec, tmp_path, min_count=1):
     """Analyzes `train_rows`, transforms `test_rows`; returns (transformed rows, TFTransformOutput)."""
-    config = {"layout": layout_name, "label_key": "label"}
+    config = {"layout": layout_name, "label_key": "label", "min_count": min_count}
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(feature_spec))
     output_dir = str(tmp_path / "transform_output")
     with tft_beam.Context(temp_dir=str(tmp_path / "tmp")):
@@ -39,7 +40,7 @@ def _frappe_rows(n, user_prefix="u"):
     return rows
 
 
-def test_single_valued_fields_get_vocabulary_ids_with_the_oov_bucket_last(tmp_path):
+def test_single_valued_fields_get_vocabulary_ids_with_the_oov_bucket_first(tmp_path):
     layout = layouts.get_layout("frappe")
     spec = {c: tf.io.FixedLenFeature([], tf.string) for c in layout.feature_columns}
     spec["label"] = tf.io.FixedLenFeature([], tf.float32)
@@ -49,12 +50,12 @@ def test_single_valued_fields_get_vocabulary_ids_with_the_oov_bucket_last(tmp_pa
     transformed, output = _analyze_and_transform("frappe", _frappe_rows(12), test_rows, spec, tmp_path)
 
     assert set(transformed[0]) == set(layout.field_names) | {"label"}
-    user_vocab_size = output.vocabulary_size_by_name(transform.vocabulary_name("user"))
+    user_vocab_size = output.vocabulary_size_by_name(ids.vocabulary_name("user"))
     assert user_vocab_size == 4
-    assert transformed[0]["user"] == user_vocab_size  # the single OOV bucket is the last id
-    assert {row["user"] for row in transformed[1:]} <= set(range(user_vocab_size))
+    assert transformed[0]["user"] == ids.OOV_ID
+    assert {row["user"] for row in transformed[1:]} <= set(range(1, user_vocab_size + 1))
     for field in layout.field_names:
-        size = output.vocabulary_size_by_name(transform.vocabulary_name(field)) + transform.NUM_OOV_BUCKETS
+        size = ids.vocab_size(output.vocabulary_size_by_name(ids.vocabulary_name(field)))
         assert all(0 <= row[field] < size for row in transformed), field
     assert [row["label"] for row in transformed] == [0.0, 1.0, 0.0, 1.0]
     assert output.transformed_feature_spec()["user"] == tf.io.FixedLenFeature([], tf.int64)
@@ -71,11 +72,11 @@ def test_multivalent_field_pads_with_minus_one_and_keeps_padding_out_of_the_voca
 
     transformed, output = _analyze_and_transform("movielens", train_rows, test_rows, spec, tmp_path)
 
-    vocabulary = output.vocabulary_by_name(transform.vocabulary_name("genres"))
+    vocabulary = output.vocabulary_by_name(ids.vocabulary_name("genres"))
     assert sorted(vocabulary) == [b"Action", b"Comedy", b"Drama"]  # no padding token
     genres = np.asarray([row["genres"] for row in transformed])
-    drama = vocabulary.index(b"Drama")
-    np.testing.assert_array_equal(genres[0], [drama, len(vocabulary), -1, -1, -1, -1])
+    drama = vocabulary.index(b"Drama") + 1
+    np.testing.assert_array_equal(genres[0], [drama, ids.OOV_ID, -1, -1, -1, -1])
     np.testing.assert_array_equal(genres[1], [-1] * layouts.MOVIELENS_MAX_GENRES)
     assert output.transformed_feature_spec()["genres"] == tf.io.FixedLenFeature(
         [layouts.MOVIELENS_MAX_GENRES], tf.int64)
@@ -98,3 +99,50 @@ def test_module_file_imports_installed_packages_only():
     # TFX ships this file alone in a user-code wheel: a `pipeline.` import would not resolve there.
     source = open(os.path.join(os.path.dirname(transform.__file__), "transform.py"), encoding="utf-8").read()
     assert "from pipeline" not in source and "import pipeline" not in source
+
+
+def _string_spec(layout):
+    spec = {c: tf.io.FixedLenFeature([], tf.string) for c in layout.feature_columns}
+    spec["label"] = tf.io.FixedLenFeature([], tf.float32)
+    return spec
+
+
+def _reader_ids(layout, train_path, rows, min_count):
+    vocabularies = build_vocabularies(layout, train_path, min_count=min_count)
+    raw = {c: tf.constant([row[c] for row in rows]) for c in layout.feature_columns}
+    return vocabularies.lookup_layer(layout)(layout.to_fields(raw))
+
+
+@pytest.mark.parametrize("min_count", [1, 3])
+def test_transform_and_reader_give_identical_ids_on_real_rows(tmp_path, data_dir, min_count):
+    # 400 real frappe rows: many values tie on count (the order of ties must agree), 100 more rows
+    # with values the training rows never had (OOV) and values under min_count.
+    layout = layouts.get_layout("frappe")
+    rows = list(csv_files.iter_dict_rows(layout, str(data_dir / "frappe-ctr" / "train.csv"), max_rows=500))
+    train_path = write_lines(tmp_path / "train.csv", [",".join(layout.columns)] +
+                             [",".join(row[c] for c in layout.columns) for row in rows[:400]])
+    examples = [{**{c: row[c] for c in layout.feature_columns}, "label": float(row["label"])} for row in rows]
+
+    transformed, _ = _analyze_and_transform("frappe", examples[:400], examples[400:], _string_spec(layout),
+                                            tmp_path, min_count=min_count)
+    expected = _reader_ids(layout, str(train_path), rows[400:], min_count)
+
+    for field in layout.field_names:
+        assert [row[field] for row in transformed] == expected[field].numpy().tolist(), field
+    assert any(row["user"] == ids.OOV_ID for row in transformed)
+
+
+def test_transform_and_reader_give_identical_ids_for_multivalent_fields(tmp_path):
+    layout = layouts.get_layout("movielens")
+    genres = ["Drama|Comedy", "Comedy|Drama|War", "Western", "War|Western", "Drama", "Comedy|Noir|Drama"]
+    rows = [{"rating": "4", "user": str(i % 3), "movie": str(i % 5), "genres": g, "year": "1990",
+             "timestamp": str(964982703 + 3600 * i)} for i, g in enumerate(genres * 2)]
+    train_path = write_lines(tmp_path / "train.csv", [",".join(layout.columns)] +
+                             [",".join(row[c] for c in layout.columns) for row in rows[:8]])
+    examples = [{**{c: row[c] for c in layout.feature_columns}, "label": 1.0} for row in rows]
+
+    transformed, _ = _analyze_and_transform("movielens", examples[:8], examples[8:], _string_spec(layout), tmp_path)
+    expected = _reader_ids(layout, str(train_path), rows[8:], min_count=1)
+
+    for field in layout.field_names:
+        assert np.asarray([row[field] for row in transformed]).tolist() == expected[field].numpy().tolist(), field

@@ -9,7 +9,7 @@ from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import classification_pb2, predict_pb2
 
 from serving import testing
-from serving.signatures import make_example
+from ssr_keras.export import make_example
 
 from .conftest import MODEL_NAME, serve
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import get_model_status_pb2, predict_pb2
 
 from serving import testing
-from serving.signatures import make_example
+from ssr_keras.export import make_example
 
 from .conftest import MODEL_NAME, install_version, serve
 

@@ -14,7 +14,7 @@ from tensorflow_serving.apis import (
 
 from serving import testing
 from serving.client import PredictionClient
-from serving.signatures import make_example
+from ssr_keras.export import make_example
 
 from .conftest import MODEL_NAME, serve
 

@@ -14,7 +14,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from serving import testing
-from serving.signatures import export_serving_model, make_example
+from ssr_keras.export import export_ranker, make_example
 
 SLOW_BATCH = 1500
 
@@ -35,7 +35,7 @@ class SlowToyParser(testing.ToyExampleParser):
 @pytest.fixture(scope="module")
 def slow_model_base(tmp_path_factory):
     base = tmp_path_factory.mktemp("slow_base")
-    export_serving_model(testing.build_toy_model(seed=1), str(base / "1"), SlowToyParser(),
+    export_ranker(testing.build_toy_model(seed=1), str(base / "1"), SlowToyParser(),
                          testing.TOY_FEATURE_COLUMNS, warmup_examples=testing.toy_rows(1))
     return base
 

@@ -10,7 +10,7 @@ from tensorflow_serving.apis import input_pb2
 
 from serving import tensors
 from serving.errors import ServingError
-from serving.signatures import make_example
+from ssr_keras.export import make_example
 
 
 def _signature(**inputs):

@@ -15,10 +15,30 @@ def test_help(module, prog, capsys):
     assert f"usage: {prog}" in out and "--model" in out
 
 
-def test_bad_config_is_rejected(capsys):
-    with pytest.raises(SystemExit):
-        train.main(["--data", "x", "--layout", "frappe", "--output", "y", "--config", "[1, 2]"])
-    assert "expected a JSON object" in capsys.readouterr().err
+@pytest.mark.parametrize("config, message", [
+    ("[1, 2]", "must be a JSON object"),
+    ('{"epoch": 2}', r"Unknown training config key(s) ['epoch']"),
+    ('{"backbone_config": {}, "embedding_l2": -1}', "embedding_l2 must be a number >= 0. Received: -1"),
+])
+def test_bad_config_is_one_line_and_exit_code_2(config, message, capsys):
+    assert train.main(["--data", "x", "--layout", "frappe", "--output", "y", "--config", config]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("ssr-train: error:")
+
+
+def test_flags_win_over_config_and_defaults_are_the_recipe():
+    args = train.build_parser().parse_args(["--data", "x", "--layout", "frappe", "--output", "y", "--epochs", "3",
+                                            "--config", '{"epochs": 7, "seed": 4, "backbone": "dnn"}'])
+    config = train.train_config(args)
+    assert (config.epochs, config.seed, config.backbone) == (3, 4, "dnn")
+    assert (config.embedding_normalization, config.embedding_l2) == ("batch", 1e-3)
+
+
+def test_old_style_backbone_config_still_works_with_a_deprecation_message(capsys):
+    args = train.build_parser().parse_args(["--data", "x", "--layout", "frappe", "--output", "y",
+                                            "--config", '{"num_views": 2}'])
+    assert train.train_config(args).backbone_config == {"num_views": 2}
+    assert "deprecated" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import pathlib
 import pytest
 
 from ssr_keras.data import MalformedRowError, csv_files, get_layout
+from ssr_keras.export import layout_example
 from tests.ssr_keras.data.helpers import write_lines
 
 FRAPPE = get_layout("frappe")
@@ -61,7 +62,6 @@ def test_header_of_another_layout_is_an_error(tmp_path: pathlib.Path) -> None:
     [
         (FRAPPE_ROW + ",extra", "#12", "unexpected extra column after 'city'"),
         (FRAPPE_ROW.rsplit(",", 1)[0], "city", "missing; expected 11 columns"),
-        ("", "label", "the line is empty; expected 11 columns"),
         (",u1,i1,morning,monday,workday,home,free,sunny,Spain,0", "label", "blank; expected a number"),
     ],
 )
@@ -73,6 +73,15 @@ def test_malformed_frappe_rows(tmp_path: pathlib.Path, bad_row: str, column: str
 
     assert (error.value.path, error.value.line, error.value.column) == (str(path), 4, column)
     assert f"rows.csv, line 4, column {column!r}" in str(error.value)
+
+
+def test_blank_lines_are_skipped_and_later_errors_keep_their_line(tmp_path: pathlib.Path) -> None:
+    path = write_lines(tmp_path / "rows.csv", [",".join(FRAPPE.columns), FRAPPE_ROW, "", FRAPPE_ROW, "", "0,u1"])
+
+    with pytest.raises(MalformedRowError, match="line 6, column 'item'"):
+        csv_files.validate_file(FRAPPE, str(path))
+    good = write_lines(tmp_path / "good.csv", ["\ufeff" + ",".join(FRAPPE.columns), FRAPPE_ROW, "", FRAPPE_ROW, ""])
+    assert len(list(csv_files.iter_dict_rows(FRAPPE, str(good)))) == 2
 
 
 def test_non_numeric_value_in_a_numeric_column(tmp_path: pathlib.Path) -> None:
@@ -118,3 +127,31 @@ def test_valid_file_is_checked_once_until_it_changes(tmp_path: pathlib.Path) -> 
 
     with pytest.raises(MalformedRowError, match="line 2"):
         csv_files.validate_file(FRAPPE, str(path))
+
+
+def test_reads_rows_with_and_without_header(tmp_path):
+    layout = get_layout("frappe")
+    line = "1,u1,i2,morning,monday,workday,home,free,sunny,France,7"
+    (tmp_path / "with.csv").write_text(",".join(layout.columns) + "\n" + line + "\n")
+    (tmp_path / "without.csv").write_text(line + "\n")
+    rows = [list(csv_files.iter_dict_rows(layout, str(tmp_path / name))) for name in ("with.csv", "without.csv")]
+    assert rows[0] == rows[1] and rows[0][0]["user"] == "u1" and rows[0][0]["label"] == "1"
+    example = layout_example(layout, rows[0][0])
+    assert set(example.features.feature) == set(layout.feature_columns)
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(csv_files.MalformedRowError, match="line 1, column 'item': missing"):
+        list(csv_files.iter_dict_rows(layout, str(tmp_path / "bad.csv")))
+    (tmp_path / "requests.csv").write_text(",".join(layout.feature_columns) + "\n" + line[2:] + "\n")
+    request_rows = list(csv_files.iter_dict_rows(layout, str(tmp_path / "requests.csv"), require_label=False))
+    assert request_rows == [{k: v for k, v in rows[0][0].items() if k != "label"}]
+    with pytest.raises(ValueError, match="label column 'label' is missing"):
+        list(csv_files.iter_dict_rows(layout, str(tmp_path / "requests.csv")))
+
+
+def test_criteo_sample_rows_become_bytes_features(data_dir):
+    layout = get_layout("criteo")
+    rows = list(csv_files.iter_dict_rows(layout, str(data_dir / "criteo-sample" / "criteo_sample.txt"), max_rows=5))
+    example = layout_example(layout, rows[0])
+    assert len(rows) == 5
+    assert all(f.WhichOneof("kind") == "bytes_list" for f in example.features.feature.values())
+    assert example.features.feature["I1"].bytes_list.value == [b""]  # blanks stay blank strings

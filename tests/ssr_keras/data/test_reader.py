@@ -189,8 +189,8 @@ def test_windows_line_ends_and_byte_order_mark(tmp_path: pathlib.Path) -> None:
 
     features, labels = read_all(make_dataset(FRAPPE, path, vocabularies, batch_size=4))
 
-    assert vocabularies.values("city") == ("0", "7")
-    assert features["city"].tolist() == [1, 2] and labels.tolist() == [1.0, 0.0]
+    assert vocabularies.values("city") == ("7", "0")  # a tie: TensorFlow Transform's order
+    assert features["city"].tolist() == [2, 1] and labels.tolist() == [1.0, 0.0]
 
 
 def test_shuffle_is_seeded_and_keeps_every_row(frappe_slice: dict[str, pathlib.Path]) -> None:

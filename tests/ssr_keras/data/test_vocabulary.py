@@ -19,13 +19,15 @@ def frappe_row(label: str = "1", user: str = "u1", item: str = "i1", city: str =
     return f"{label},{user},{item},morning,monday,workday,home,free,sunny,Spain,{city}"
 
 
-def test_values_by_descending_count_then_value(tmp_path: pathlib.Path) -> None:
+def test_values_by_descending_count_then_descending_value_as_tensorflow_transform(tmp_path: pathlib.Path) -> None:
     users = ["b", "a", "c", "a", "b", "d", "a"]  # a:3, b:2, c:1, d:1
     path = write_lines(tmp_path / "train.csv", [HEADER] + [frappe_row(user=u) for u in users])
 
     vocabularies = build_vocabularies(FRAPPE, path)
 
-    assert vocabularies.values("user") == ("a", "b", "c", "d")
+    # TFT orders (count, token bytes) largest first: the tie c/d becomes d, c (tests/pipeline checks
+    # that the Transform gives the same ids).
+    assert vocabularies.values("user") == ("a", "b", "d", "c")
     assert vocabularies.counts("user") == (3, 2, 1, 1)
     assert vocabularies.vocab_size("user") == 5  # 4 values + OOV
     assert vocabularies.fields == FRAPPE.field_names

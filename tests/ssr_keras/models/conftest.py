@@ -1,4 +1,4 @@
-"""Real frappe-ctr rows as contract-1 ids, read without `ssr_keras.data` so model tests stand alone."""
+"""Real frappe-ctr rows as ids (`ssr_keras.data.ids`), read without `ssr_keras.data` so model tests stand alone."""
 
 import csv
 import itertools

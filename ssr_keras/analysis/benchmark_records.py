@@ -1,0 +1,68 @@
+"""Benchmark records and tables shared by `benchmarks/quality.py` and `benchmarks/scaling.py`."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from typing import Any, Dict, Iterable, List, Mapping, Sequence
+
+RECORD_FIELDS = ("model", "seed", "test_auc", "test_logloss", "params_non_embedding",
+                 "flops_per_example", "train_examples_per_sec")
+
+
+def benchmark_record(metrics: Mapping[str, Any], **extra: Any) -> Dict[str, Any]:
+    """The published record of one run: `RECORD_FIELDS` first, then run details and `extra`.
+
+    Args:
+        metrics: `ExperimentResult.metrics`.
+        **extra: more keys, e.g. `family="dnn-wider"` or a display `model` name.
+
+    Example:
+
+    >>> benchmark_record(result.metrics, model="ssr-d")["test_auc"]  # doctest: +SKIP
+    """
+    record = {key: metrics[key] for key in RECORD_FIELDS}
+    record.update({
+        "params_embedding": metrics["params_embedding"],
+        "epochs_trained": metrics["epochs_trained"],
+        "best_epoch": metrics["best_epoch"],
+        "best_val_auc": metrics["best_val_auc"],
+        "config": metrics["config"],
+    })
+    record.update(extra)
+    return record
+
+
+def write_records(records: Sequence[Mapping[str, Any]], path: str) -> None:
+    """Writes the records as a JSON list (rewritten after every run, so partial results survive)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(list(records), f, indent=2)
+
+
+def _mean_std(values: Sequence[float], digits: int) -> str:
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.{digits}f} ± {std:.{digits}f}"
+
+
+def summary_table(records: Iterable[Mapping[str, Any]], group_by: str = "model") -> str:
+    """A markdown table: one row per `group_by` value, metrics as mean ± std over seeds.
+
+    Example:
+
+    >>> print(summary_table(records))  # doctest: +SKIP
+    | model | seeds | non-emb. params | FLOPs/example | test AUC | test logloss | train ex/s |
+    """
+    groups: Dict[Any, List[Mapping[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(record[group_by], []).append(record)
+    lines = [f"| {group_by} | seeds | non-emb. params | FLOPs/example | test AUC | test logloss | train ex/s |",
+             "|---|---|---|---|---|---|---|"]
+    for name, rows in groups.items():
+        lines.append(
+            f"| {name} | {len(rows)} | {rows[0]['params_non_embedding']:,} | "
+            f"{rows[0]['flops_per_example']:,} | {_mean_std([r['test_auc'] for r in rows], 4)} | "
+            f"{_mean_std([r['test_logloss'] for r in rows], 4)} | "
+            f"{statistics.mean(r['train_examples_per_sec'] for r in rows):,.0f} |")
+    return "\n".join(lines)

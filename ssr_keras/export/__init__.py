@@ -1,0 +1,32 @@
+"""Export: trained models as TF Serving SavedModels, one signature set per model kind.
+
+* `export_ranker`: a ranking (CTR) model; Predict / Classify / Regress over raw `tf.Example`s;
+* top-k retrievers land here too (one module per kind), sharing `save_servable` (immutable version
+  folders, TF Serving method names) and the names in `signature_names`.
+
+Exports use core TensorFlow ops only, so the real TF Serving binary runs them as `ssr-serve` does.
+
+Example:
+
+>>> from ssr_keras.export import signature_names
+>>> signature_names.PREDICT_OUTPUT
+'probabilities'
+"""
+
+from ssr_keras.export import signature_names
+from ssr_keras.export.method_names import read_method_names, set_method_names
+from ssr_keras.export.ranker import export_ranker
+from ssr_keras.export.saved_model import save_servable
+from ssr_keras.export.tf_example import layout_example, make_example
+from ssr_keras.export.warmup import write_warmup_requests
+
+__all__ = [
+    "export_ranker",
+    "layout_example",
+    "make_example",
+    "read_method_names",
+    "save_servable",
+    "set_method_names",
+    "signature_names",
+    "write_warmup_requests",
+]

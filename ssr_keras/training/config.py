@@ -1,0 +1,180 @@
+"""`TrainConfig`: the one training configuration of ssr-keras, and the ranking model it builds.
+
+The same dataclass, with the same defaults, is what `ssr-train --config`, the TFX Trainer's
+`custom_config` (`ssr-pipeline run --config`) and the benchmarks take; explicit CLI flags override
+its fields. The defaults are the recipe that won on real data (`benchmarks/results/quality.md`):
+BatchNorm over the concatenated embeddings, embedding L2 1e-3, Adam 1e-3, batch 1024, early stopping
+on validation AUC with patience 2. Tests on a few thousand rows pass their own settings (BatchNorm's
+moving statistics need more steps than such runs have).
+
+Example:
+
+>>> config = TrainConfig.from_dict({"backbone": "dnn", "backbone_config": {"hidden_units": [64]}})
+>>> config.embedding_l2, config.replace(epochs=2).epochs
+(0.001, 2)
+>>> TrainConfig.from_dict({"epoch": 2})
+Traceback (most recent call last):
+...
+ValueError: Unknown training config key(s) ['epoch']; expected any of ['backbone', 'backbone_config', \
+'batch_size', 'embedding_dim', 'embedding_l2', 'embedding_normalization', 'epochs', 'layout', 'learning_rate', \
+'max_train_rows', 'max_valid_rows', 'min_count', 'patience', 'seed']. (did you mean 'epochs' for 'epoch'?)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+from typing import Any, Dict, Mapping, Sequence
+
+import tf_keras as keras
+
+from ssr_keras.data.field_spec import FieldSpec
+from ssr_keras.models.ranking import BACKBONES, RankingModel
+
+EMBEDDING_NORMALIZATIONS = (None, "batch", "layer")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a ranking training run (saved verbatim with every trained model).
+
+    Args:
+        layout: data layout name (`ssr_keras.data.layouts`).
+        backbone: a name of the backbone registry `ssr_keras.models.ranking.BACKBONES`.
+        backbone_config: keyword arguments of the backbone.
+        embedding_dim: width of each field's default embedding.
+        embedding_normalization: None, "batch" or "layer" normalisation of the concatenated embeddings.
+        embedding_l2: L2 penalty on the default embedding tables (0 disables it).
+        epochs: maximum epochs (early stopping on validation AUC may end sooner).
+        batch_size: training and evaluation batch size.
+        learning_rate: Adam learning rate.
+        seed: seed of weights, shuffling and dropout.
+        patience: epochs without validation-AUC gain before stopping (best weights restored).
+        min_count: vocabulary values seen fewer times in training map to the OOV id.
+        max_train_rows: train on the first N rows only (quick runs; `ssr-train` and benchmarks).
+        max_valid_rows: early-stop on the first N validation rows only.
+    """
+
+    layout: str = "frappe"
+    backbone: str = "ssr-d"
+    backbone_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    embedding_dim: int = 16
+    embedding_normalization: str | None = "batch"
+    embedding_l2: float = 1e-3
+    epochs: int = 10
+    batch_size: int = 1024
+    learning_rate: float = 1e-3
+    seed: int = 0
+    patience: int = 2
+    min_count: int = 1
+    max_train_rows: int | None = None
+    max_valid_rows: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {list(BACKBONES)}. Received: {self.backbone!r}")
+        if not isinstance(self.backbone_config, Mapping):
+            raise ValueError(f"backbone_config must be a JSON object of backbone arguments. "
+                             f"Received: {self.backbone_config!r}")
+        if self.embedding_normalization not in EMBEDDING_NORMALIZATIONS:
+            raise ValueError(f"embedding_normalization must be one of {list(EMBEDDING_NORMALIZATIONS)}. "
+                             f"Received: {self.embedding_normalization!r}")
+        for name in ("embedding_dim", "epochs", "batch_size", "patience", "min_count"):
+            _check_int(name, getattr(self, name), minimum=1)
+        for name in ("max_train_rows", "max_valid_rows"):
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name), minimum=1)
+        _check_int("seed", self.seed, minimum=0)
+        _check_number("embedding_l2", self.embedding_l2, allow_zero=True)
+        _check_number("learning_rate", self.learning_rate, allow_zero=False)
+        object.__setattr__(self, "backbone_config", dict(self.backbone_config))
+
+    @classmethod
+    def keys(cls) -> Sequence[str]:
+        """The field names, sorted: the keys `from_dict` accepts."""
+        return sorted(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
+        """A config from a mapping of field values (defaults for the rest); unknown keys are an error."""
+        unknown = sorted(set(values) - set(cls.keys()))
+        if unknown:
+            hints = {key: cls.close_keys(key) for key in unknown}
+            hint = "".join(f" (did you mean {matches[0]!r} for {key!r}?)" for key, matches in hints.items() if matches)
+            raise ValueError(f"Unknown training config key(s) {unknown}; expected any of {list(cls.keys())}.{hint}")
+        return cls(**values)
+
+    @classmethod
+    def close_keys(cls, key: str) -> Sequence[str]:
+        """Config keys spelled like `key` (typo hints)."""
+        return difflib.get_close_matches(key, cls.keys(), n=1, cutoff=0.8)
+
+    def replace(self, **overrides: Any) -> TrainConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The config as a JSON-ready dict (`from_dict(to_dict())` round-trips)."""
+        return dataclasses.asdict(self)
+
+
+def read_config_mapping(value: str | None, flag: str = "--config") -> Dict[str, Any]:
+    """A CLI's `--config` value: an inline JSON object, or the path of a JSON file holding one.
+
+    Args:
+        value: the flag's text (None or empty: no config).
+        flag: the flag's name, for error messages.
+
+    Raises:
+        ValueError: not a JSON object nor an existing JSON file holding one; the message names the flag.
+    """
+    if not value:
+        return {}
+    text = value
+    if not value.lstrip().startswith(("{", "[")) and os.path.isfile(value):
+        with open(value, encoding="utf-8") as f:
+            text = f.read()
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        looks_inline = value.lstrip().startswith(("{", "[")) or text is not value
+        raise ValueError(f"{flag}: {'invalid JSON (' + str(error) + ')' if looks_inline else 'no such file'}; "
+                         f"expected a JSON object or the path of a .json file. Received: {value!r}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{flag} must be a JSON object of training config keys. Received: {config!r}")
+    return config
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}. Received: {value!r}")
+
+
+def _check_number(name: str, value: Any, allow_zero: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a number {'>=' if allow_zero else '>'} 0. Received: {value!r}")
+
+
+def build_ranking_model(config: TrainConfig, fields: Sequence[FieldSpec],
+                        embedders: Mapping[str, keras.layers.Layer] | None = None) -> RankingModel:
+    """The compiled `RankingModel` a config describes, over the given fields.
+
+    Args:
+        config: the run's settings.
+        fields: the model's fields (from `Vocabularies.field_specs` or the Transform vocabularies).
+        embedders: per-field embedder overrides (see `ssr_keras.embeddings`).
+
+    Example:
+
+    >>> model = build_ranking_model(TrainConfig(backbone="dnn"), [FieldSpec("user", 10)])
+    >>> model.optimizer.learning_rate.numpy().round(4)
+    0.001
+    """
+    model = RankingModel(fields, backbone=config.backbone, embedding_dim=config.embedding_dim,
+                         backbone_config=config.backbone_config, embedders=embedders,
+                         embedding_normalization=config.embedding_normalization,
+                         embedding_l2=config.embedding_l2)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate))
+    return model
