@@ -11,9 +11,10 @@ import tf_keras as keras
 from ssr_keras.data.field_spec import FieldSpec
 from ssr_keras.models.ranking.backbones import BACKBONES, build_backbone
 from ssr_keras.models.ranking.feature_embedding import FeatureEmbedding
+from ssr_keras.models.traced_model import TracedStepsModel
 
 
-class RankingModel(tfrs.Model):
+class RankingModel(TracedStepsModel):
     """A click-through-rate model with interchangeable backbones, trained with `tfrs.tasks.Ranking`.
 
     Every backbone sees the same `FeatureEmbedding` front (one embedder per field, all
@@ -85,15 +86,6 @@ class RankingModel(tfrs.Model):
         labels = tf.reshape(tf.cast(labels, logits.dtype), [-1, 1])
         return self.task(labels=labels, predictions=logits, training=training)
 
-    # AutoGraph conversion of the TFRS/Keras step made the first step take 14-24 s on this stack; the
-    # step has no data-dependent Python control flow, so plain tracing is equivalent.
-    @tf.autograph.experimental.do_not_convert
-    def train_step(self, inputs) -> Dict[str, tf.Tensor]:
-        return super().train_step(inputs)
-
-    @tf.autograph.experimental.do_not_convert
-    def test_step(self, inputs) -> Dict[str, tf.Tensor]:
-        return super().test_step(inputs)
 
     def describe(self) -> Dict[str, Any]:
         """A JSON-friendly summary of how the model was configured."""

@@ -15,6 +15,7 @@ from ssr_keras.models import BACKBONES, build_backbone
 from ssr_keras.models.ranking_history.gate_regulated_alignment import GateRegulatedAlignment
 from ssr_keras.models.ranking_history.gating_fused_shared_attention import GatingFusedSharedAttention
 from ssr_keras.models.ranking_history.maturity_gate import MaturityGate
+from ssr_keras.models.traced_model import TracedStepsModel
 from ssr_keras.validation import check_positive_int
 
 MODES = ("id-only", "sid-only", "id+sid", "fixed-gate", "gatesid")
@@ -23,7 +24,7 @@ LABEL = "label"
 
 
 @keras.saving.register_keras_serializable(package="ssr_keras")
-class GateSIDRankingModel(tfrs.Model):
+class GateSIDRankingModel(TracedStepsModel):
     """A CTR ranker over (user, target item, the user's history, the item's maturity), any backbone on top.
 
     Every item has two embeddings: an ID embedding (`num_known_items + 1` rows; ids beyond the known
