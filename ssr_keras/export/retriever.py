@@ -3,10 +3,12 @@
 Two kinds, both served through Predict (`serving_default`, method `tensorflow/serving/predict`) with
 core TensorFlow ops only, so the real TF Serving binary runs them as `ssr-serve` does:
 
-| export | input | outputs |
+| export | for | input |
 |---|---|---|
-| `export_user_retriever` (MF, LightGCN, BACO codebooks) | `user_ids` int64 [B] | `item_ids` int64 [B, k], `scores` float [B, k] |
-| `export_history_retriever` (ELSA, dense or top-k sparse) | `history` int64 [B, L], padded with -1 | same |
+| `export_user_retriever` | MF, LightGCN, BACO codebooks | `user_ids` int64 [B] |
+| `export_history_retriever` | ELSA, dense or top-k sparse | `history` int64 [B, L], padded with -1 |
+
+Both answer `item_ids` int64 [B, k] and `scores` float [B, k].
 
 The SavedModel holds everything it needs: the final user and item vectors (a user's already-seen
 items as a ragged table, masked before the top-k) or ELSA's row-normalised item matrix `A` as a
