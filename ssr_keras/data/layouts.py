@@ -36,7 +36,7 @@ class Layout:
     """A data set's raw CSV layout and its mapping to categorical model fields.
 
     Args:
-        name: layout name used on command lines (`frappe`, `movielens`, `criteo`, `avazu`).
+        name: layout name used on command lines (`frappe`, `movielens`, `movielens-1m`, `criteo`, `avazu`).
         columns: raw CSV columns in file order (label included).
         label: the raw label column; its value is 0/1 (MovieLens: derived, see `to_label`).
         numeric_columns: raw columns that must parse as numbers when non-blank.
@@ -92,6 +92,12 @@ def _identity_fields(names: Tuple[str, ...]) -> Callable[[RawColumns], FieldTens
         return {n: tf.strings.strip(raw[n]) for n in names}
 
     return to_fields
+
+
+def _split_multivalent(raw: tf.Tensor, separator: str, max_len: int) -> tf.Tensor:
+    """`"a|b"` -> `[B, max_len]` strings padded with "" (longer lists are cut at `max_len`)."""
+    values = tf.strings.split(tf.strings.strip(raw), separator)
+    return values.to_tensor(default_value="", shape=[None, max_len])
 
 
 # ---- Frappe_x1: label + 10 categorical fields --------------------------------------------------
@@ -176,9 +182,7 @@ _MOVIELENS_COLUMNS = ("rating", "user", "movie", "genres", "year", "timestamp")
 
 def _movielens_fields(raw: RawColumns) -> FieldTensors:
     ts = tf.strings.to_number(tf.strings.strip(raw["timestamp"]), tf.int64)
-    genres = tf.strings.split(tf.strings.strip(raw["genres"]), "|")
-    genres = genres.to_tensor(default_value="", shape=[None, MOVIELENS_MAX_GENRES]) \
-        if isinstance(genres, tf.RaggedTensor) else genres
+    genres = _split_multivalent(raw["genres"], "|", MOVIELENS_MAX_GENRES)
     seconds_per_day = tf.constant(86400, tf.int64)
     return {
         "user": tf.strings.strip(raw["user"]),
@@ -208,7 +212,30 @@ MOVIELENS = Layout(
 )
 
 
-LAYOUTS: Dict[str, Layout] = {lay.name: lay for lay in (FRAPPE, MOVIELENS, CRITEO, AVAZU)}
+# ---- MovieLens-1M as implicit-feedback CTR (`../shared/data/movielens-1m`): 8 fields, one multivalent --
+
+MOVIELENS_1M_MAX_GENRES = 6  # the most genres any ML-1M movie lists
+_MOVIELENS_1M_SINGLE = ("user_id", "gender", "age", "occupation", "zip", "movie_id", "genre")
+
+
+def _movielens_1m_fields(raw: RawColumns) -> FieldTensors:
+    fields = {n: tf.strings.strip(raw[n]) for n in _MOVIELENS_1M_SINGLE}
+    fields["genres_all"] = _split_multivalent(raw["genres_all"], "|", MOVIELENS_1M_MAX_GENRES)
+    return fields
+
+
+MOVIELENS_1M = Layout(
+    name="movielens-1m",
+    columns=("label",) + _MOVIELENS_1M_SINGLE + ("genres_all",),
+    label="label",
+    fields=tuple(FieldSpec(n) for n in _MOVIELENS_1M_SINGLE)
+    + (FieldSpec("genres_all", max_len=MOVIELENS_1M_MAX_GENRES),),
+    to_fields=_movielens_1m_fields,
+    to_label=_binary_label,
+)
+
+
+LAYOUTS: Dict[str, Layout] = {lay.name: lay for lay in (FRAPPE, MOVIELENS, MOVIELENS_1M, CRITEO, AVAZU)}
 
 
 def get_layout(name: str) -> Layout:

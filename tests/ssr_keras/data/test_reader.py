@@ -15,6 +15,7 @@ from ssr_keras.data import (
     Vocabularies,
     build_vocabularies,
     criteo_log_squared,
+    csv_files,
     get_layout,
     make_dataset,
 )
@@ -64,6 +65,24 @@ def test_movielens(movielens_dir: pathlib.Path) -> None:
 
     check_contract("movielens", make_dataset(layout, movielens_dir / "test.csv", vocabularies, batch_size=4096),
                    vocabularies)
+
+
+def test_movielens_1m_fields_and_multivalent_genres_on_real_rows(data_dir: pathlib.Path) -> None:
+    layout = get_layout("movielens-1m")
+    path = data_dir / "movielens-1m" / "valid.csv"
+    assert layout.field_names == ("user_id", "gender", "age", "occupation", "zip", "movie_id", "genre", "genres_all")
+    vocabularies = build_vocabularies(layout, path, max_rows=3000)
+    dataset = make_dataset(layout, path, vocabularies, batch_size=1000, max_rows=3000)
+    check_contract("movielens-1m", dataset, vocabularies)
+
+    rows = list(csv_files.iter_dict_rows(layout, str(path), max_rows=3000))
+    features, labels = read_all(dataset)
+    genres = vocabularies.values("genres_all")
+    for row, ids in zip(rows, features["genres_all"]):
+        listed = row["genres_all"].split("|")
+        assert [genres[i - 1] for i in ids if i != -1] == listed  # every genre, in order, then padding
+        assert list(ids[len(listed):]) == [-1] * (layout.fields[-1].max_len - len(listed))
+    assert labels.tolist() == [float(row["label"]) for row in rows]
 
 
 def test_criteo_sample_with_blanks(data_dir: pathlib.Path) -> None:
