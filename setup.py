@@ -9,7 +9,7 @@ HERE = pathlib.Path(__file__).parent
 # Versions are ranges here (what the code supports); requirements/lock.txt pins the exact, tested set.
 CORE = ["tensorflow>=2.16,<2.17", "tf-keras>=2.16,<2.17", "numpy>=1.23,<2"]
 MODELS = ["tensorflow-recommenders==0.7.7", "matplotlib>=3.5", "scipy>=1.10", "scikit-learn>=1.3",
-          "networkx>=3.0", "numba>=0.59"]
+          "networkx>=3.0", "numba>=0.59", "pandas>=1.5"]
 PIPELINE = MODELS + [
     "tfx==1.16.0",
     "tensorflow-transform==1.16.0",
