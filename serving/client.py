@@ -25,6 +25,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
+from ssr_keras.export.retriever import ITEM_IDS_OUTPUT, SCORES_OUTPUT
 from ssr_keras.export.signature_names import (
     CLASS_LABELS,
     CLASSIFY_SIGNATURE,
@@ -46,6 +47,15 @@ class Scores:
         model_version: the version that answered (from the response's ModelSpec).
     """
 
+    scores: np.ndarray
+    model_version: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Retrieved:
+    """The answer of a top-k retriever: item ids and scores `[B, k]`, best first, and the version."""
+
+    item_ids: np.ndarray
     scores: np.ndarray
     model_version: int
 
@@ -107,6 +117,22 @@ class PredictionClient:
         response = self.prediction.Predict(self.predict_request(examples, signature_name), self.timeout)
         probabilities = tf.make_ndarray(response.outputs[PREDICT_OUTPUT]).reshape(-1)
         return Scores(probabilities.astype(np.float32), response.model_spec.version.value)
+
+    def retrieve(self, input_name: str, ids: np.ndarray,
+                 signature_name: str = DEFAULT_SIGNATURE) -> Retrieved:
+        """Predict on a top-k retriever (`ssr_keras.export.retriever`): int64 ids -> best items and scores.
+
+        Args:
+            input_name: `user_ids` (`[B]`) or `history` (`[B, L]`, padded with -1).
+            ids: the int64 input.
+            signature_name: the retriever's signature key.
+        """
+        request = predict_pb2.PredictRequest()
+        self._fill_spec(request.model_spec, signature_name)
+        request.inputs[input_name].CopyFrom(tf.make_tensor_proto(np.asarray(ids, np.int64)))
+        response = self.prediction.Predict(request, self.timeout)
+        return Retrieved(tf.make_ndarray(response.outputs[ITEM_IDS_OUTPUT]),
+                         tf.make_ndarray(response.outputs[SCORES_OUTPUT]), response.model_spec.version.value)
 
     def classify(self, examples: Sequence[Example], signature_name: str = CLASSIFY_SIGNATURE) -> Scores:
         """Classify: the score of class "1" per example."""

@@ -5,18 +5,25 @@ Each CSV row becomes a `tf.Example` carrying every feature column of the layout 
 Rows are read and checked by `ssr_keras.data.csv_files` (the label column may be absent); with it
 present, the run ends with AUC and log-loss over all rows.
 
+With `--method retrieve` it queries a top-k retriever instead (`ssr_keras.export.retriever`): user ids
+(`--user-ids`) or item histories (`--history`, item ids separated by `|`), printing each answer's items,
+with their titles when `--titles` names a CSV of `item,title`.
+
 Usage:
 
     ssr-client --layout frappe --csv ../shared/data/frappe-ctr/test.csv --server 127.0.0.1:8500 \\
         --model-name frappe --method classify --max-rows 2000
+    ssr-client --method retrieve --model-name beauty --user-ids 0 7 123
+    ssr-client --method retrieve --model-name elsa --history "12|45|7" --titles titles.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 import time
-from typing import List, Sequence
+from typing import Dict, List, Sequence
 
 import grpc
 import numpy as np
@@ -33,11 +40,16 @@ from ssr_keras.export.tf_example import layout_example
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ssr-client", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--layout", required=True, choices=sorted(LAYOUTS), help="data set layout")
-    parser.add_argument("--csv", required=True, help="CSV file of raw rows (header optional)")
+    parser.add_argument("--layout", choices=sorted(LAYOUTS), help="data set layout (predict, classify)")
+    parser.add_argument("--csv", help="CSV file of raw rows, header optional (predict, classify)")
     parser.add_argument("--server", default="127.0.0.1:8500", help="host:port of the gRPC server")
     parser.add_argument("--model-name", required=True, help="served model name")
-    parser.add_argument("--method", choices=["predict", "classify"], default="predict")
+    parser.add_argument("--method", choices=["predict", "classify", "retrieve"], default="predict",
+                        help="predict / classify CSV rows on a ranker, or retrieve top items from a retriever")
+    parser.add_argument("--user-ids", type=int, nargs="+", help="retrieve: user ids to ask for")
+    parser.add_argument("--history", action="append", default=[],
+                        help="retrieve: one user's item ids separated by |, repeatable")
+    parser.add_argument("--titles", help="retrieve: CSV with columns item,title to print titles")
     parser.add_argument("--signature", default=None,
                         help="signature key (default: serving_default for predict, classification for classify)")
     parser.add_argument("--batch-size", type=int, default=256, help="examples per request")
@@ -45,13 +57,58 @@ def _parser() -> argparse.ArgumentParser:
     version = parser.add_mutually_exclusive_group()
     version.add_argument("--version", type=int, default=None, help="model version (default: latest)")
     version.add_argument("--version-label", default=None, help="model version label, e.g. stable")
-    parser.add_argument("--show", type=int, default=10, help="print the scores of the first N rows")
+    parser.add_argument("--show", type=int, default=10, help="print the first N rows (retrieve: items per answer)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     return parser
 
 
+def _histories(texts: Sequence[str]) -> np.ndarray:
+    """`["1|5", "7"]` -> `[[1, 5], [7, -1]]` (int64, padded with -1)."""
+    try:
+        lists = [[int(item) for item in text.split("|") if item.strip()] for text in texts]
+    except ValueError:
+        raise ValueError(f"--history takes item ids separated by |. Received: {list(texts)}") from None
+    width = max(map(len, lists))
+    return np.array([items + [-1] * (width - len(items)) for items in lists], np.int64)
+
+
+def _titles(path: str | None) -> Dict[int, str]:
+    if not path:
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {int(row["item"]): row["title"] for row in csv.DictReader(f)}
+
+
+def retrieve(args: argparse.Namespace) -> int:
+    if bool(args.user_ids) == bool(args.history):
+        raise SystemExit("ssr-client: --method retrieve takes either --user-ids or --history.")
+    try:
+        name, ids = ("user_ids", np.asarray(args.user_ids, np.int64)) if args.user_ids else \
+            ("history", _histories(args.history))
+        titles = _titles(args.titles)
+    except (ValueError, OSError, KeyError) as error:
+        raise SystemExit(f"ssr-client: {error}") from None
+    with PredictionClient(args.server, args.model_name, version=args.version, version_label=args.version_label,
+                          timeout=args.timeout) as client:
+        try:
+            answer = client.retrieve(name, ids, args.signature or DEFAULT_SIGNATURE)
+        except grpc.RpcError as error:
+            print(f"ssr-client: retrieve failed: {error.code().name}: {error.details()}", file=sys.stderr)
+            return 1
+    queries = args.user_ids or args.history
+    for query, items, scores in zip(queries, answer.item_ids, answer.scores):
+        print(f"{'user' if args.user_ids else 'history'} {query}: version {answer.model_version}")
+        for rank, (item, score) in enumerate(zip(items[:args.show], scores[:args.show]), start=1):
+            print(f"  {rank:>3}. item {item:<8} {score:9.4f}  {titles.get(int(item), '')}".rstrip())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.method == "retrieve":
+        return retrieve(args)
+    if not args.layout or not args.csv:
+        raise SystemExit(f"ssr-client: --method {args.method} needs --layout and --csv.")
     if args.batch_size < 1:
         raise SystemExit(f"ssr-client: --batch-size must be >= 1; got {args.batch_size}.")
     try:

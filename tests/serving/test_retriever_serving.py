@@ -7,6 +7,7 @@ import scipy.sparse as sp
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
+from serving import client_cli
 from ssr_keras.export import export_user_retriever
 
 from .conftest import MODEL_NAME, serve
@@ -45,3 +46,21 @@ def test_unknown_user_is_invalid_argument_and_the_server_lives_on(served_retriev
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "user_ids must be < the number of users" in error.value.details()
     assert tf.make_ndarray(_predict(running, [1]).outputs["item_ids"]).shape == (1, 5)
+
+
+def test_ssr_client_retrieve_prints_each_users_items_with_titles(served_retriever, tmp_path, capsys):
+    running, in_process = served_retriever
+    titles = tmp_path / "titles.csv"
+    titles.write_text("item,title\n" + "".join(f"{i},Book {i}\n" for i in range(50)), encoding="utf-8")
+    assert client_cli.main(["--method", "retrieve", "--server", running.address, "--model-name", MODEL_NAME,
+                            "--user-ids", "3", "17", "--show", "2", "--titles", str(titles)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    best = in_process(user_ids=tf.constant([3], tf.int64))["item_ids"].numpy()[0, 0]
+    assert out[0] == "user 3: version 1" and out[1].startswith(f"    1. item {best}") and f"Book {best}" in out[1]
+    assert len(out) == 6
+
+
+def test_ssr_client_histories_are_padded_and_checked():
+    np.testing.assert_array_equal(client_cli._histories(["1|5", "7"]), [[1, 5], [7, -1]])
+    with pytest.raises(ValueError, match="separated by"):
+        client_cli._histories(["1,5"])
