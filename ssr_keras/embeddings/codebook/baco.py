@@ -76,6 +76,19 @@ def node_weights(user_degree: np.ndarray, item_degree: np.ndarray, weighting: st
 
 
 @numba.njit(cache=True)
+def _count_neighbour_labels(indptr, indices, labels, x, scratch, touched):  # pragma: no cover - compiled
+    """Adds 1 to `scratch[label]` per neighbour of `x`; lists each label once in `touched`; returns how many."""
+    num_touched = 0
+    for p in range(indptr[x], indptr[x + 1]):
+        label = labels[indices[p]]
+        if scratch[label] == 0.0:
+            touched[num_touched] = label
+            num_touched += 1
+        scratch[label] += 1.0
+    return num_touched
+
+
+@numba.njit(cache=True)
 def _sweep(indptr, indices, order, labels, weights, num_users, vol_u, vol_i, count_u, count_i, rows, gamma,
            scratch, touched, stop_rows):  # pragma: no cover - compiled
     """One label-propagation pass over `order`; updates labels, volumes and counts in place.
@@ -85,18 +98,10 @@ def _sweep(indptr, indices, order, labels, weights, num_users, vol_u, vol_i, cou
     """
     moves = 0
     for x in order:
-        start = indptr[x]
-        end = indptr[x + 1]
-        if start == end:
+        if indptr[x] == indptr[x + 1]:
             continue
         current = labels[x]
-        num_touched = 0
-        for p in range(start, end):
-            label = labels[indices[p]]
-            if scratch[label] == 0.0:
-                touched[num_touched] = label
-                num_touched += 1
-            scratch[label] += 1.0
+        num_touched = _count_neighbour_labels(indptr, indices, labels, x, scratch, touched)
         is_user = x < num_users
         penalty = gamma * weights[x]
         opposite = vol_i if is_user else vol_u
@@ -114,24 +119,15 @@ def _sweep(indptr, indices, order, labels, weights, num_users, vol_u, vol_i, cou
             continue
         moves += 1
         labels[x] = best
-        if is_user:
-            vol_u[current] -= weights[x]
-            vol_u[best] += weights[x]
-            count_u[current] -= 1
-            if count_u[current] == 0:
-                rows -= 1
-            if count_u[best] == 0:
-                rows += 1
-            count_u[best] += 1
-        else:
-            vol_i[current] -= weights[x]
-            vol_i[best] += weights[x]
-            count_i[current] -= 1
-            if count_i[current] == 0:
-                rows -= 1
-            if count_i[best] == 0:
-                rows += 1
-            count_i[best] += 1
+        volume, count = (vol_u, count_u) if is_user else (vol_i, count_i)
+        volume[current] -= weights[x]
+        volume[best] += weights[x]
+        count[current] -= 1
+        if count[current] == 0:
+            rows -= 1
+        if count[best] == 0:
+            rows += 1
+        count[best] += 1
         if rows <= stop_rows:
             break
     return rows, moves
@@ -143,16 +139,8 @@ def _secondary_labels(indptr, indices, labels, weights, num_users, vol_i, count_
     """Each user's best neighbouring label other than its own that holds users, or -1."""
     secondary = np.full(num_users, -1, np.int64)
     for x in range(num_users):
-        start = indptr[x]
-        end = indptr[x + 1]
         current = labels[x]
-        num_touched = 0
-        for p in range(start, end):
-            label = labels[indices[p]]
-            if scratch[label] == 0.0:
-                touched[num_touched] = label
-                num_touched += 1
-            scratch[label] += 1.0
+        num_touched = _count_neighbour_labels(indptr, indices, labels, x, scratch, touched)
         penalty = gamma * weights[x]
         best = -1
         best_gain = -np.inf
