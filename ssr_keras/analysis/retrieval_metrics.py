@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Dict, Iterable
+from typing import Callable, Dict, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -152,3 +152,40 @@ def evaluate_top_k(scores: np.ndarray, heldout: sp.spmatrix, ks: Iterable[int] =
         metrics[f"recall@{k}"] = recall_at_k(top, heldout, k)
         metrics[f"ndcg@{k}"] = ndcg_at_k(top, heldout, k)
     return metrics
+
+
+def evaluate_holdout(score: Callable[[sp.csr_matrix], np.ndarray], inputs: sp.spmatrix, targets: sp.spmatrix,
+                     metrics: Sequence[str] = ("recall@20", "recall@50", "ndcg@100"),
+                     batch_size: int = 1000) -> Dict[str, float]:
+    """Scores `inputs` in batches, masks the input items and returns the metrics on `targets`.
+
+    Args:
+        score: maps a CSR batch of inputs `[b, num_items]` to scores `[b, num_items]`.
+        inputs: what the model sees (masked in the ranking).
+        targets: held-out items.
+        metrics: names `recall@k` / `ndcg@k` (computed with `ssr_keras.analysis.retrieval_metrics`).
+        batch_size: rows scored at once.
+
+    Returns:
+        `{metric name: value}`.
+    """
+    inputs = sp.csr_matrix(inputs)
+    targets = sp.csr_matrix(targets)
+    if inputs.shape != targets.shape:
+        raise ValueError(f"`inputs` and `targets` must have the same shape. Received: {inputs.shape} and "
+                         f"{targets.shape}")
+    parsed = []
+    for name in metrics:
+        kind, _, k = name.partition("@")
+        if kind not in ("recall", "ndcg") or not k.isdigit() or int(k) < 1:
+            raise ValueError(f"`metrics` must be names like 'recall@20' or 'ndcg@100'. Received: {name!r}")
+        parsed.append((name, kind, int(k)))
+    depth = min(max(k for _, _, k in parsed), inputs.shape[1])
+    tops = []
+    for start in range(0, inputs.shape[0], batch_size):
+        batch = inputs[start:start + batch_size]
+        scores = np.asarray(score(batch))
+        tops.append(top_k_items(scores, depth, exclude=batch))
+    top = np.concatenate(tops)
+    function = {"recall": recall_at_k, "ndcg": ndcg_at_k}
+    return {name: function[kind](top, targets, min(k, depth)) for name, kind, k in parsed}

@@ -5,8 +5,9 @@ An *embedder* maps one field's int64 ids (`[B]`, or `[B, L]` padded with -1; see
 retrieval models take per field (see `ssr_keras.embeddings.embedder` for the full protocol).
 
 * `PooledEmbedding`: one table row per id, multivalent ids mean-pooled (the default);
-* shared codebooks (BACO), top-k sparse high-dimensional rows (Compressed ELSA) and semantic IDs
-  (GateSID) live in their own modules of this package.
+* `CodebookEmbedding` (`codebook/`): BACO's shared codebook rows, with the co-clustering and baselines;
+* `TopKSparseEmbedding`: Compressed ELSA's top-k sparse high-dimensional rows;
+* `SemanticIdEmbedding` (`semantic_id/`): GateSID's RQ-VAE semantic IDs, with the quantiser.
 
 Example:
 
@@ -15,7 +16,11 @@ Example:
 TensorShape([None, 4])
 """
 
+from ssr_keras.embeddings.codebook import CodebookEmbedding
 from ssr_keras.embeddings.embedder import call_embedder, side_inputs_of
 from ssr_keras.embeddings.pooled import PooledEmbedding
+from ssr_keras.embeddings.semantic_id import SemanticIdEmbedding
+from ssr_keras.embeddings.topk_sparse import TopKSparseEmbedding
 
-__all__ = ["PooledEmbedding", "call_embedder", "side_inputs_of"]
+__all__ = ["CodebookEmbedding", "PooledEmbedding", "SemanticIdEmbedding", "TopKSparseEmbedding", "call_embedder",
+           "side_inputs_of"]

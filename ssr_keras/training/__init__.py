@@ -13,6 +13,7 @@ Example:
 from ssr_keras.training.callbacks import TrainingThroughput
 from ssr_keras.training.config import TrainConfig, build_ranking_model, read_config_mapping
 from ssr_keras.training.experiment import ExperimentResult, run_experiment
+from ssr_keras.training.pruning import PruningSchedule, TopKPruning
 
-__all__ = ["ExperimentResult", "TrainConfig", "TrainingThroughput", "build_ranking_model", "read_config_mapping",
-           "run_experiment"]
+__all__ = ["ExperimentResult", "PruningSchedule", "TopKPruning", "TrainConfig", "TrainingThroughput",
+           "build_ranking_model", "read_config_mapping", "run_experiment"]

@@ -1,0 +1,287 @@
+"""Compressed ELSA benchmark: accuracy against bytes per item, EASE vs dense / low-dim dense / compressed ELSA.
+
+Protocol (the paper's, `ssr_keras.data.holdout`): users are split into train, validation and test users (seed
+42); models train on the train users only; for each validation / test user a random 20% of their items is
+held out (drawn with replacement, 5 draws, seed 42) and predicted from the rest; Recall@20, Recall@50
+(normalised by min(k, |held-out|)) and NDCG@100 with the input items masked.
+
+Models (`model` in the records):
+
+* `ease`: closed form, λ chosen on validation; `bytes_per_item` = 4 B x num_items (a dense row of B);
+* `elsa-dense`: dense ELSA at the factor count best on validation (4 B per dimension);
+* `elsa-dense-lowdim`: dense ELSA with 1024/512/256/128/64 bytes per item (256 ... 16 factors);
+* `elsa-compressed`: top-k sparse ELSA (`--compressed-factors` wide), pruned with the exponential schedule
+  with restarting (k halves every `--epochs-per-stage` epochs, then `--final-epochs` at the target) down to
+  128/64/32/16/8 non-zeros (8 B per non-zero: 1024 ... 64 B). The paper uses 10 epochs per halving and
+  10 final epochs from 4096 factors; the defaults here are shorter to fit a CPU budget.
+
+Hyperparameters are chosen on validation (EASE λ, dense factor count); test is reported once. Every finished
+run is appended to `benchmarks/results/elsa.json` (test records) or `elsa.validation.json` (selection runs)
+and skipped on re-run. Writes `elsa.md` (table) and `elsa.png` (metric vs bytes per item, log x).
+
+Usage:
+
+    nice -n 10 python benchmarks/elsa.py --datasets movielens-1m amazon-beauty
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+import tf_keras as keras  # noqa: E402
+
+from ssr_keras.analysis.retrieval_metrics import evaluate_holdout  # noqa: E402
+from ssr_keras.data.holdout import (  # noqa: E402
+    PAPER_METRICS,
+    interaction_matrix,
+    random_fraction_holdout,
+    split_users,
+)
+from ssr_keras.embeddings.topk_sparse import BYTES_PER_DENSE_DIM, BYTES_PER_NONZERO  # noqa: E402
+from ssr_keras.models.retrieval.ease import EASE  # noqa: E402
+from ssr_keras.models.retrieval.elsa import ELSA, InteractionBatches  # noqa: E402
+from ssr_keras.training.pruning import PruningSchedule, TopKPruning  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+DATA = pathlib.Path(os.environ.get("SSR_DATA_DIR", REPO.parent / "shared" / "data"))
+RESULTS = REPO / "benchmarks" / "results"
+BUDGETS = (1024, 512, 256, 128, 64)  # bytes per item
+MODELS = ("ease", "elsa-dense", "elsa-dense-lowdim", "elsa-compressed")
+
+# Per data set: test/validation users, EASE λ grid, dense ELSA factor grid, sampled outputs.
+SETTINGS = {
+    "movielens-1m": {"test_users": 1000, "validation_users": 1000, "ease_l2": (100.0, 300.0, 1000.0, 3000.0),
+                     "dense_factors": (256, 512, 1024), "max_output": None},
+    "amazon-beauty": {"test_users": 1000, "validation_users": 1000, "ease_l2": (10.0, 50.0, 200.0),
+                      "dense_factors": (256, 512, 1024), "max_output": 4000},
+}
+
+
+def load(name: str) -> sp.csr_matrix:
+    """The data set's binary user x item matrix (all interactions)."""
+    if name == "movielens-1m":
+        frame = pd.read_csv(DATA / "movielens-1m" / "positives.csv.gz", usecols=["user_id", "movie_id"])
+        frame = frame.rename(columns={"user_id": "user", "movie_id": "item"})
+    elif name == "amazon-beauty":
+        frame = pd.concat([pd.read_csv(DATA / "amazon-beauty" / f"{part}.csv") for part in ("train", "valid", "test")])
+    else:
+        raise ValueError(f"unknown data set {name!r}; expected one of {sorted(SETTINGS)}")
+    users = frame.user.astype("category").cat.codes.to_numpy()
+    items = frame.item.astype("category").cat.codes.to_numpy()
+    return interaction_matrix(users, items, users.max() + 1, items.max() + 1)
+
+
+def prepare(name: str, seed: int = 42):
+    """(train matrix, validation (inputs, targets), test (inputs, targets)); held-out users have >= 2 items."""
+    matrix = load(name)
+    settings = SETTINGS[name]
+    counts = np.diff(matrix.indptr)
+    eligible = np.flatnonzero(counts >= 2)
+    rest, validation, test = split_users(eligible.size, settings["test_users"], settings["validation_users"], seed)
+    validation_users, test_users = eligible[validation], eligible[test]
+    train_users = np.setdiff1d(np.arange(matrix.shape[0]), np.concatenate([validation_users, test_users]))
+    train = matrix[train_users]
+    return (train, random_fraction_holdout(matrix[validation_users], seed=seed),
+            random_fraction_holdout(matrix[test_users], seed=seed))
+
+
+def evaluate(score, holdout) -> dict:
+    return evaluate_holdout(score, *holdout, metrics=PAPER_METRICS)
+
+
+def train_elsa(train, factors: int, epochs: int, max_output, lr: float, batch_size: int, seed: int,
+               schedule: PruningSchedule | None = None, restart: bool = True):
+    keras.utils.set_random_seed(seed)
+    model = ELSA(num_items=train.shape[1], factors=factors, max_output=max_output)
+    model.compile(optimizer=keras.optimizers.Nadam(lr))
+    callbacks = [TopKPruning(model.items, schedule, restart=restart)] if schedule is not None else []
+    epochs = schedule.num_epochs if schedule is not None else epochs
+    started = time.time()
+    model.fit(InteractionBatches(train, batch_size=batch_size, seed=seed), epochs=epochs, verbose=0,
+              callbacks=callbacks)
+    return model, time.time() - started
+
+
+class Store:
+    """A JSON list of records, rewritten after every finished run."""
+
+    def __init__(self, path: pathlib.Path, key: tuple) -> None:
+        self.path = path
+        self.key = key
+        self.records = json.loads(path.read_text()) if path.exists() else []
+
+    def find(self, **key):
+        return next((r for r in self.records if all(r.get(k) == v for k, v in key.items())), None)
+
+    def add(self, record: dict) -> None:
+        self.records = [r for r in self.records if any(r.get(k) != record.get(k) for k in self.key)]
+        self.records.append(record)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.records, indent=2))
+
+
+def record(dataset, model, bytes_per_item, nnz, factors, metrics, seconds, **extra) -> dict:
+    out = {"dataset": dataset, "model": model, "bytes_per_item": bytes_per_item, "nnz_per_item": nnz,
+           "factors": factors, "recall@20": round(metrics["recall@20"], 4), "recall@50": round(metrics["recall@50"], 4),
+           "ndcg@100": round(metrics["ndcg@100"], 4), "train_seconds": round(seconds, 1)}
+    out.update(extra)
+    return out
+
+
+def run_dataset(name: str, args, results: Store, selection: Store) -> None:
+    settings = SETTINGS[name]
+    print(f"== {name}: loading and splitting", flush=True)
+    train, validation, test = prepare(name)
+    num_items = train.shape[1]
+    print(f"   train users {train.shape[0]}, items {num_items}, interactions {train.nnz}; "
+          f"held-out rows val {validation[0].shape[0]} test {test[0].shape[0]}", flush=True)
+    common = dict(max_output=settings["max_output"], lr=args.lr, batch_size=args.batch_size, seed=args.seed)
+
+    # EASE: λ on validation, test of the best.
+    if "ease" in args.models:
+        for l2 in settings["ease_l2"]:
+            if selection.find(dataset=name, model="ease", l2=l2):
+                continue
+            started = time.time()
+            ease = EASE(l2).fit(train)
+            seconds = time.time() - started
+            entry = record(name, "ease", BYTES_PER_DENSE_DIM * num_items, num_items, num_items,
+                           evaluate(ease.score, validation), seconds, l2=l2, split="validation",
+                           test=evaluate(ease.score, test))
+            selection.add(entry)
+            print(f"   ease l2={l2}: val R@20 {entry['recall@20']} ({seconds:.0f} s)", flush=True)
+            del ease
+        best = max((r for r in selection.records if r["dataset"] == name and r["model"] == "ease"),
+                   key=lambda r: r["recall@20"])
+        results.add(record(name, "ease", BYTES_PER_DENSE_DIM * num_items, num_items, num_items, best["test"],
+                           best["train_seconds"], l2=best["l2"]))
+
+    # Dense ELSA: factor count on validation (each candidate also scored on test once, reported only if chosen).
+    def dense(factors: int, model_name: str):
+        key = dict(dataset=name, model="elsa-dense", factors=factors)
+        found = selection.find(**key)
+        if found:
+            return found
+        model, seconds = train_elsa(train, factors, args.epochs, **common)
+        entry = record(name, "elsa-dense", BYTES_PER_DENSE_DIM * factors, factors, factors,
+                       evaluate(model.score, validation), seconds, split="validation", epochs=args.epochs,
+                       test=evaluate(model.score, test))
+        selection.add(entry)
+        print(f"   {model_name} factors={factors}: val R@20 {entry['recall@20']} test R@20 "
+              f"{entry['test']['recall@20']:.4f} ({seconds:.0f} s)", flush=True)
+        return entry
+
+    if "elsa-dense" in args.models:
+        candidates = [dense(f, "elsa-dense") for f in settings["dense_factors"]]
+        best = max(candidates, key=lambda r: r["recall@20"])
+        results.add(record(name, "elsa-dense", best["bytes_per_item"], best["factors"], best["factors"],
+                           best["test"], best["train_seconds"], epochs=args.epochs))
+
+    if "elsa-dense-lowdim" in args.models:
+        for budget in BUDGETS:
+            factors = budget // BYTES_PER_DENSE_DIM
+            entry = dense(factors, "elsa-dense-lowdim")
+            results.add(record(name, "elsa-dense-lowdim", budget, factors, factors, entry["test"],
+                               entry["train_seconds"], epochs=args.epochs))
+
+    if "elsa-compressed" in args.models:
+        width = args.compressed_factors
+        for budget in args.budgets:
+            nnz = budget // BYTES_PER_NONZERO
+            if results.find(dataset=name, model="elsa-compressed", factors=width, nnz_per_item=nnz):
+                continue
+            schedule = PruningSchedule("exponential", factors=width, target=nnz,
+                                       epochs_per_stage=args.epochs_per_stage,
+                                       num_stages=max(1, round(np.log2(width / nnz)) - 1),
+                                       final_epochs=args.final_epochs)
+            print(f"   elsa-compressed F={width} -> {nnz} nnz: {schedule.num_epochs} epochs", flush=True)
+            model, seconds = train_elsa(train, width, 0, schedule=schedule, restart=not args.no_restart, **common)
+            assert model.items.current_k == nnz
+            metrics = evaluate(model.score, test)
+            results.add(record(name, "elsa-compressed", budget, nnz, width, metrics, seconds,
+                               strategy="exponential" + ("" if args.no_restart else "+restart"),
+                               epochs=schedule.num_epochs,
+                               epochs_per_stage=args.epochs_per_stage, final_epochs=args.final_epochs))
+            print(f"   elsa-compressed {budget} B: test R@20 {metrics['recall@20']:.4f} ({seconds:.0f} s)", flush=True)
+
+
+def table(records) -> str:
+    lines = ["| dataset | model | bytes/item | nnz/item | factors | R@20 | R@50 | NDCG@100 | train s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    order = {m: i for i, m in enumerate(MODELS)}
+    for r in sorted(records, key=lambda r: (r["dataset"], order[r["model"]], -r["bytes_per_item"])):
+        lines.append(f"| {r['dataset']} | {r['model']} | {r['bytes_per_item']} | {r['nnz_per_item']} | "
+                     f"{r['factors']} | {r['recall@20']:.4f} | {r['recall@50']:.4f} | {r['ndcg@100']:.4f} | "
+                     f"{r['train_seconds']} |")
+    return "\n".join(lines)
+
+
+def plot(records, path: pathlib.Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = sorted({r["dataset"] for r in records})
+    fig, axes = plt.subplots(len(datasets), 3, figsize=(14, 4 * len(datasets)), squeeze=False)
+    for row, dataset in zip(axes, datasets):
+        for ax, metric in zip(row, PAPER_METRICS):
+            for model, style in zip(MODELS, ("s", "D", "o-", "o-")):
+                points = sorted((r["bytes_per_item"], r[metric]) for r in records
+                                if r["dataset"] == dataset and r["model"] == model)
+                if points:
+                    xs, ys = zip(*points)
+                    ax.plot(xs, ys, style, label=model)
+            ax.set_xscale("log")
+            ax.set_xlabel("bytes per item")
+            ax.set_ylabel(metric)
+            ax.set_title(f"{dataset}: {metric}")
+            ax.grid(True, alpha=0.3)
+        row[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--epochs", type=int, default=10, help="dense ELSA epochs")
+    parser.add_argument("--compressed-factors", type=int, default=2048, help="width F of compressed ELSA")
+    parser.add_argument("--epochs-per-stage", type=int, default=1, help="epochs per halving of k")
+    parser.add_argument("--final-epochs", type=int, default=10, help="epochs at the target k")
+    parser.add_argument("--no-restart", action="store_true", help="prune without rewinding to the initial weights")
+    parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS),
+                        help="bytes per item of the compressed runs (8 per non-zero)")
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--output", default=str(RESULTS / "elsa.json"))
+    args = parser.parse_args()
+    output = pathlib.Path(args.output)
+    results = Store(output, key=("dataset", "model", "factors", "nnz_per_item"))
+    selection = Store(output.with_suffix(".validation.json"), key=("dataset", "model", "factors", "l2"))
+    for name in args.datasets:
+        run_dataset(name, args, results, selection)
+    text = table(results.records)
+    print(text)
+    output.with_suffix(".md").write_text(
+        "# Compressed ELSA benchmark (test users, 5 random 20% hold-outs, seed 42)\n\n" + text + "\n\n"
+        f"Command: `python benchmarks/elsa.py {' '.join(sys.argv[1:])}`\n")
+    plot(results.records, output.with_suffix(".png"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
