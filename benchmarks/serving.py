@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -73,17 +72,7 @@ def export_model(kind: str, data_dir: str, export_dir: str, rows: List[Dict[str,
 
 
 def start_server(base_path: str) -> Tuple[subprocess.Popen, int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "serving.server", "--model-base-path", base_path, "--model-name", MODEL_NAME,
-         "--port", "0", "--host", "127.0.0.1", "--poll-seconds", "0"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    for line in iter(process.stderr.readline, ""):
-        match = re.search(r"Serving model \S+ versions \S+ on 127\.0\.0\.1:(\d+)", line)
-        if match:
-            # Keep draining stderr so the server never blocks on a full pipe.
-            threading.Thread(target=lambda: [None for _ in iter(process.stderr.readline, "")], daemon=True).start()
-            return process, int(match.group(1))
-    raise RuntimeError(f"ssr-serve exited with {process.wait()} before serving.")
+    return testing.start_server_process(base_path, MODEL_NAME)
 
 
 def served_caller(address: str, request: predict_pb2.PredictRequest) -> Callable[[], Callable[[], None]]:

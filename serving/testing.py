@@ -15,7 +15,11 @@ Example:
 from __future__ import annotations
 
 import random
-from typing import Dict, List
+import re
+import subprocess
+import sys
+import threading
+from typing import Dict, List, Tuple
 
 import tensorflow as tf
 
@@ -71,3 +75,22 @@ def toy_rows(count: int, seed: int = 0) -> List[Dict[str, str]]:
     """`count` raw rows for the toy model (about one in ten out of vocabulary)."""
     rng = random.Random(seed)
     return [{"user": f"u{rng.randrange(11)}", "item": f"i{rng.randrange(22)}"} for _ in range(count)]
+
+
+def start_server_process(base_path: str, model_name: str) -> Tuple[subprocess.Popen, int]:
+    """Starts `ssr-serve` on `base_path` in a subprocess on a free 127.0.0.1 port; returns it and the port.
+
+    Raises:
+        RuntimeError: the server exited before serving.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serving.server", "--model-base-path", base_path, "--model-name", model_name,
+         "--port", "0", "--host", "127.0.0.1", "--poll-seconds", "0"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    for line in iter(process.stderr.readline, ""):
+        match = re.search(r"Serving model \S+ versions \S+ on 127\.0\.0\.1:(\d+)", line)
+        if match:
+            # Keep draining stderr so the server never blocks on a full pipe.
+            threading.Thread(target=lambda: [None for _ in iter(process.stderr.readline, "")], daemon=True).start()
+            return process, int(match.group(1))
+    raise RuntimeError(f"ssr-serve exited with {process.wait()} before serving.")

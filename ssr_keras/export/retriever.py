@@ -11,8 +11,8 @@ core TensorFlow ops only, so the real TF Serving binary runs them as `ssr-serve`
 Both answer `item_ids` int64 [B, k] and `scores` float [B, k].
 
 The SavedModel holds everything it needs: the final user and item vectors (a user's already-seen
-items as a ragged table, masked before the top-k) or ELSA's row-normalised item matrix `A` as a
-`tf.SparseTensor` (scores `relu(x A A^T - x)`, the history masked). Ids outside the trained range, and
+items as a ragged table, masked before the top-k) or ELSA's row-normalised item matrix `A`, as a
+`tf.SparseTensor` when it is sparse (scores `relu(x A A^T - x)`, the history masked). Ids outside the trained range, and
 histories without any item, are INVALID_ARGUMENT, never a crash.
 
 Example:
@@ -85,14 +85,26 @@ class _UserRetriever(tf.Module):
 
 
 class _HistoryRetriever(tf.Module):
-    def __init__(self, item_matrix: sp.csr_matrix, k: int):
+    def __init__(self, item_matrix: sp.csr_matrix, k: int, sparse: bool):
         super().__init__(name="history_retriever")
-        coo = item_matrix.tocoo()
-        self.item_indices = tf.Variable(np.stack([coo.row, coo.col], axis=1).astype(np.int64), trainable=False,
-                                        name="item_indices")
-        self.item_values = tf.Variable(coo.data.astype(np.float32), trainable=False, name="item_values")
         self.shape = tuple(int(d) for d in item_matrix.shape)
         self.k = k
+        self.sparse = sparse
+        if sparse:
+            coo = item_matrix.tocoo()
+            self.item_indices = tf.Variable(np.stack([coo.row, coo.col], axis=1).astype(np.int64), trainable=False,
+                                            name="item_indices")
+            self.item_values = tf.Variable(coo.data.astype(np.float32), trainable=False, name="item_values")
+        else:
+            self.items = tf.Variable(item_matrix.toarray(), trainable=False, name="items")
+
+    def _scores(self, x: tf.Tensor) -> tf.Tensor:
+        """`x A A^T - x` for interaction rows `x` [B, I]."""
+        if not self.sparse:
+            return tf.matmul(tf.matmul(x, self.items), self.items, transpose_b=True) - x
+        a = tf.SparseTensor(self.item_indices, self.item_values, self.shape)
+        latent = tf.sparse.sparse_dense_matmul(a, x, adjoint_a=True, adjoint_b=True)  # (x A)^T: [F, B]
+        return tf.transpose(tf.sparse.sparse_dense_matmul(a, latent)) - x
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int64, name=HISTORY_INPUT)])
     def retrieve(self, history: tf.Tensor) -> Dict[str, tf.Tensor]:
@@ -111,10 +123,7 @@ class _HistoryRetriever(tf.Module):
         x = tf.scatter_nd(tf.stack([positions[:, 0], tf.gather_nd(history, positions)], axis=1),
                           tf.ones([tf.shape(positions)[0]], tf.float32), [batch, num_items])
         x = tf.minimum(x, 1.0)  # an item listed twice is still one interaction
-        a = tf.SparseTensor(self.item_indices, self.item_values, self.shape)
-        latent = tf.sparse.sparse_dense_matmul(a, x, adjoint_a=True, adjoint_b=True)  # (x A)^T: [F, B]
-        scores = tf.transpose(tf.sparse.sparse_dense_matmul(a, latent)) - x  # x A A^T - x: [B, I]
-        return _top_k(tf.nn.relu(scores), x > 0, self.k)
+        return _top_k(tf.nn.relu(self._scores(x)), x > 0, self.k)
 
 
 def export_user_retriever(user_vectors: np.ndarray, item_vectors: np.ndarray, seen: sp.spmatrix,
@@ -147,7 +156,12 @@ def export_user_retriever(user_vectors: np.ndarray, item_vectors: np.ndarray, se
                          {DEFAULT_SIGNATURE: signature, PREDICT_SIGNATURE: signature}, RETRIEVER_METHOD_NAMES)
 
 
-def export_history_retriever(item_matrix: sp.spmatrix, export_dir: str, k: int = 100) -> str:
+# Below this share of non-zeros `A` is kept and multiplied as a `tf.SparseTensor`.
+SPARSE_DENSITY = 0.25
+
+
+def export_history_retriever(item_matrix: sp.spmatrix, export_dir: str, k: int = 100,
+                             sparse: bool | None = None) -> str:
     """Exports ELSA scoring: `history` (item ids, -1 padded) -> the k best items not in the history.
 
     Args:
@@ -155,17 +169,21 @@ def export_history_retriever(item_matrix: sp.spmatrix, export_dir: str, k: int =
             are L2-normalised here as ELSA's `A` is.
         export_dir: the version folder to create.
         k: how many items a request gets.
+        sparse: multiply with `A` as a `tf.SparseTensor` (True) or a dense matrix (False); None picks
+            sparse when under `SPARSE_DENSITY` of its entries are non-zero.
 
     Returns:
         `export_dir`.
     """
     matrix = sp.csr_matrix(item_matrix, dtype=np.float32)
+    if sparse is None:
+        sparse = matrix.nnz < SPARSE_DENSITY * matrix.shape[0] * matrix.shape[1]
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
     if not np.all(norms > 0):
         raise ValueError(f"item_matrix rows must be non-zero; rows {np.flatnonzero(norms == 0)[:5].tolist()} "
                          "are zero. Received: an item matrix with empty rows")
     normalised = sp.diags(1.0 / norms) @ matrix
-    retriever = _HistoryRetriever(sp.csr_matrix(normalised, dtype=np.float32), _check_k(k, matrix.shape[0]))
+    retriever = _HistoryRetriever(sp.csr_matrix(normalised, dtype=np.float32), _check_k(k, matrix.shape[0]), sparse)
     signature = retriever.retrieve.get_concrete_function()
     return save_servable(export_dir, {"retriever": retriever},
                          {DEFAULT_SIGNATURE: signature, PREDICT_SIGNATURE: signature}, RETRIEVER_METHOD_NAMES)

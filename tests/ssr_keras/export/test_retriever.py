@@ -48,15 +48,15 @@ def _elsa_scores(matrix, histories):
     return np.maximum(x @ a @ a.T - x, 0.0), x
 
 
-@pytest.mark.parametrize("sparse", [False, True])
-def test_history_retriever_scores_relu_x_a_at_minus_x_with_history_masked(tmp_path, sparse):
+@pytest.mark.parametrize("sparse, representation", [(False, None), (True, None), (False, True), (True, False)])
+def test_history_retriever_scores_relu_x_a_at_minus_x_with_history_masked(tmp_path, sparse, representation):
     matrix = RNG.normal(size=(12, 5))
     if sparse:  # the top 2 entries of each row kept, as compressed ELSA stores them
         keep = np.zeros_like(matrix, bool)
         np.put_along_axis(keep, np.argsort(-np.abs(matrix), axis=1)[:, :2], True, axis=1)
         matrix = np.where(keep, matrix, 0.0)
     histories = [[0, 3, -1], [5, -1, -1], [7, 7, 2]]
-    path = export_history_retriever(sp.csr_matrix(matrix), str(tmp_path / "1"), k=4)
+    path = export_history_retriever(sp.csr_matrix(matrix), str(tmp_path / "1"), k=4, sparse=representation)
     out = _serve(path)(history=tf.constant(histories, tf.int64))
     scores, x = _elsa_scores(matrix, histories)
     masked = np.where(x > 0, -np.inf, scores)
