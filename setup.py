@@ -41,6 +41,7 @@ setuptools.setup(
         "console_scripts": [
             "ssr-train=ssr_keras.cli.train:main",
             "ssr-analyze=ssr_keras.cli.analyze:main",
+            "ssr-segments=ssr_keras.cli.segments:main",
             "ssr-pipeline=pipeline.cli:main",
             "ssr-serve=serving.server:main",
             "ssr-client=serving.client_cli:main",

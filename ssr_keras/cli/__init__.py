@@ -1,1 +1,1 @@
-"""Command-line tools: `ssr-train` (train, evaluate, export) and `ssr-analyze` (implicit sparsity)."""
+"""Command-line tools: `ssr-train` (train, evaluate, export), `ssr-analyze` (implicit sparsity), `ssr-segments`."""
