@@ -24,6 +24,7 @@ from pipeline.configs import MAX_AUC_DROP, MIN_AUC  # noqa: E402
 from ssr_keras.data import layouts  # noqa: E402
 from ssr_keras.models.ranking import BACKBONES  # noqa: E402
 from ssr_keras.training import TrainConfig, read_config_mapping  # noqa: E402
+from ssr_keras.training.config import EMBEDDINGS  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"Adam learning rate (default {TrainConfig.learning_rate:g})")
     run.add_argument("--embedding-dim", type=int,
                      help=f"per-field embedding width (default {TrainConfig.embedding_dim})")
+    run.add_argument("--embedding", choices=EMBEDDINGS,
+                     help="user and item fields: one row per id (table), or BACO's shared codebook rows clustered "
+                          f"on the train split (default {TrainConfig.embedding})")
+    run.add_argument("--embedding-budget", type=float,
+                     help=f"with --embedding baco: codebook rows as a fraction of the user plus item ids "
+                          f"(default {TrainConfig.embedding_budget})")
     run.add_argument("--min-auc", type=float, default=MIN_AUC,
                      help=f"Evaluator: bless only if eval AUC >= this (default {MIN_AUC})")
     run.add_argument("--max-auc-drop", type=float, default=MAX_AUC_DROP,
@@ -81,7 +88,7 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
     config = read_config_mapping(args.config)
     config["backbone"] = args.model
     config["layout"] = args.layout
-    for key in ("epochs", "batch_size", "learning_rate", "embedding_dim"):
+    for key in ("epochs", "batch_size", "learning_rate", "embedding_dim", "embedding", "embedding_budget"):
         value = getattr(args, key)
         if value is not None:
             config[key] = value

@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Tuple
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
@@ -34,6 +35,7 @@ from ssr_keras.data.raw_examples import RawExampleParser
 from ssr_keras.export import export_ranker
 from ssr_keras.models.ranking import RankingModel
 from ssr_keras.training import TrainConfig, build_ranking_model
+from ssr_keras.training.codebooks import codebook_embedders, training_pairs
 from ssr_keras.training.experiment import fit_ranking_model
 
 LABEL_KEY_CONFIG = "label_key"
@@ -87,12 +89,17 @@ def _dataset(file_pattern: List[str], data_accessor: tfx.components.DataAccessor
                                             tf_transform_output.transformed_metadata.schema)
 
 
-def build_model(tf_transform_output: tft.TFTransformOutput, layout: layouts.Layout,
-                config: TrainConfig) -> RankingModel:
-    """A compiled `RankingModel` whose embedding tables match the Transform vocabularies."""
+def build_model(tf_transform_output: tft.TFTransformOutput, layout: layouts.Layout, config: TrainConfig,
+                train_pairs: Callable[[], Tuple[np.ndarray, np.ndarray, np.ndarray]]) -> RankingModel:
+    """A compiled `RankingModel` whose embedding tables match the Transform vocabularies.
+
+    `train_pairs` gives the training split's (users, items, labels) when `config.embedding` needs them
+    (BACO codebooks are clustered on the training split only).
+    """
     fields = [field.with_vocab_size(ids.vocab_size(
         tf_transform_output.vocabulary_size_by_name(ids.vocabulary_name(field.name)))) for field in layout.fields]
-    return build_ranking_model(config, fields)
+    embedders = codebook_embedders(config, layout, fields, *train_pairs()) if config.embedding != "table" else None
+    return build_ranking_model(config, fields, embedders)
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
@@ -116,7 +123,12 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     eval_ds = _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output, label_key,
                        config.batch_size, shuffle=False, seed=0, repeat=False)
 
-    model = build_model(tf_transform_output, layout, config)
+    def train_pairs():
+        one_pass = _dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key,
+                            config.batch_size, shuffle=False, seed=0, repeat=False)
+        return training_pairs(one_pass, layout)
+
+    model = build_model(tf_transform_output, layout, config, train_pairs)
     tensorboard = keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")
     fit_ranking_model(model, train_ds, eval_ds, config, callbacks=[tensorboard], verbose=2,
                       steps_per_epoch=steps_per_epoch, validation_steps=fn_args.eval_steps)

@@ -35,12 +35,12 @@ from ssr_keras.data.layouts import LAYOUTS
 from ssr_keras.data.raw_examples import RawExampleParser, VocabularyIds
 from ssr_keras.export import export_ranker
 from ssr_keras.models.ranking import BACKBONES
-from ssr_keras.training.config import TrainConfig, read_config_mapping
+from ssr_keras.training.config import EMBEDDINGS, TrainConfig, read_config_mapping
 from ssr_keras.training.experiment import run_experiment
 
 # The flags that map onto TrainConfig fields (flag dest -> field); a flag given wins over --config.
 _CONFIG_FLAGS = ("layout", "epochs", "batch_size", "learning_rate", "embedding_dim", "embedding_l2", "patience",
-                 "seed", "min_count", "max_train_rows", "max_valid_rows")
+                 "seed", "min_count", "max_train_rows", "max_valid_rows", "embedding", "embedding_budget")
 
 
 def _positive_int(text: str) -> int:
@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--embedding-norm", choices=("none", "batch", "layer"),
                         help="normalisation of the concatenated field embeddings")
     parser.add_argument("--embedding-l2", type=float, help="L2 penalty on the embedding tables (0 disables it)")
+    parser.add_argument("--embedding", choices=EMBEDDINGS,
+                        help="user and item fields: one row per id, or BACO's shared codebook rows")
+    parser.add_argument("--embedding-budget", type=float,
+                        help="with --embedding baco: codebook rows as a fraction of the user plus item ids")
     parser.add_argument("--patience", type=_positive_int, help="early stopping: epochs without val_auc gain")
     parser.add_argument("--seed", type=int, help="seed of weights, shuffling and dropout")
     parser.add_argument("--min-count", type=_positive_int, help="rarer values map to the OOV id")

@@ -44,6 +44,8 @@ class Layout:
         to_fields: raw string columns -> model field string tensors (TensorFlow ops only).
         to_label: raw label column (string) -> float32 0/1.
         splits: file names of train / eval / test inside a data folder, when the set ships split.
+        user_field, item_field: the fields naming the user and the item of a row, where the data has
+            them (shared-codebook embeddings cluster the user-item graph they form).
     """
 
     name: str
@@ -54,6 +56,8 @@ class Layout:
     to_label: Callable[[tf.Tensor], tf.Tensor]
     numeric_columns: Tuple[str, ...] = ()
     splits: Tuple[str, str, str] | None = ("train.csv", "valid.csv", "test.csv")
+    user_field: str | None = None
+    item_field: str | None = None
 
     @property
     def field_names(self) -> Tuple[str, ...]:
@@ -111,6 +115,8 @@ FRAPPE = Layout(
     fields=tuple(FieldSpec(n) for n in _FRAPPE_FIELDS),
     to_fields=_identity_fields(_FRAPPE_FIELDS),
     to_label=_binary_label,
+    user_field="user",
+    item_field="item",
 )
 
 
@@ -209,6 +215,8 @@ MOVIELENS = Layout(
     to_fields=_movielens_fields,
     to_label=_movielens_label,
     numeric_columns=("rating", "timestamp"),
+    user_field="user",
+    item_field="movie",
 )
 
 
@@ -232,6 +240,8 @@ MOVIELENS_1M = Layout(
     + (FieldSpec("genres_all", max_len=MOVIELENS_1M_MAX_GENRES),),
     to_fields=_movielens_1m_fields,
     to_label=_binary_label,
+    user_field="user_id",
+    item_field="movie_id",
 )
 
 

@@ -16,8 +16,9 @@ Example:
 Traceback (most recent call last):
 ...
 ValueError: Unknown training config key(s) ['epoch']; expected any of ['backbone', 'backbone_config', \
-'batch_size', 'embedding_dim', 'embedding_l2', 'embedding_normalization', 'epochs', 'layout', 'learning_rate', \
-'max_train_rows', 'max_valid_rows', 'min_count', 'patience', 'seed']. (did you mean 'epochs' for 'epoch'?)
+'batch_size', 'embedding', 'embedding_budget', 'embedding_dim', 'embedding_l2', 'embedding_normalization', \
+'epochs', 'layout', 'learning_rate', 'max_train_rows', 'max_valid_rows', 'min_count', 'patience', 'seed']. \
+(did you mean 'epochs' for 'epoch'?)
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from ssr_keras.data.field_spec import FieldSpec
 from ssr_keras.models.ranking import BACKBONES, RankingModel
 
 EMBEDDING_NORMALIZATIONS = (None, "batch", "layer")
+# How the layout's user and item fields are embedded: one table row per id, or BACO's shared codebook
+# (`ssr_keras.training.codebooks`).
+EMBEDDINGS = ("table", "baco")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +59,9 @@ class TrainConfig:
         min_count: vocabulary values seen fewer times in training map to the OOV id.
         max_train_rows: train on the first N rows only (quick runs; `ssr-train` and benchmarks).
         max_valid_rows: early-stop on the first N validation rows only.
+        embedding: "table" (one row per id) or "baco": the layout's user and item fields share codebook
+            rows, co-clustered on the training split's positive rows (`ssr_keras.training.codebooks`).
+        embedding_budget: with "baco", the codebook rows as a fraction of the user plus item ids.
     """
 
     layout: str = "frappe"
@@ -71,6 +78,8 @@ class TrainConfig:
     min_count: int = 1
     max_train_rows: int | None = None
     max_valid_rows: int | None = None
+    embedding: str = "table"
+    embedding_budget: float = 0.25
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
@@ -87,6 +96,11 @@ class TrainConfig:
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), minimum=1)
         _check_int("seed", self.seed, minimum=0)
+        if self.embedding not in EMBEDDINGS:
+            raise ValueError(f"embedding must be one of {list(EMBEDDINGS)}. Received: {self.embedding!r}")
+        if isinstance(self.embedding_budget, bool) or not isinstance(self.embedding_budget, (int, float)) \
+                or not 0 < self.embedding_budget < 1:
+            raise ValueError(f"embedding_budget must be a fraction in (0, 1). Received: {self.embedding_budget!r}")
         _check_number("embedding_l2", self.embedding_l2, allow_zero=True)
         _check_number("learning_rate", self.learning_rate, allow_zero=False)
         object.__setattr__(self, "backbone_config", dict(self.backbone_config))

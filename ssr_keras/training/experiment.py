@@ -27,6 +27,7 @@ from ssr_keras.data.reader import make_dataset
 from ssr_keras.data.vocabulary import Vocabularies, build_vocabularies
 from ssr_keras.models.ranking import RankingModel
 from ssr_keras.training.callbacks import TrainingThroughput
+from ssr_keras.training.codebooks import codebook_embedders, training_pairs
 from ssr_keras.training.config import TrainConfig, build_ranking_model
 
 # What early stopping watches: the validation AUC of `RankingModel`'s task.
@@ -98,7 +99,12 @@ def run_experiment(config: TrainConfig, data_dir: str, callbacks: Sequence[keras
     valid = make_dataset(layout, valid_path, vocabularies, config.batch_size, max_rows=config.max_valid_rows)
     test = make_dataset(layout, test_path, vocabularies, config.batch_size)
 
-    model = build_ranking_model(config, vocabularies.field_specs(layout), embedders)
+    fields = vocabularies.field_specs(layout)
+    if config.embedding != "table":
+        pairs = training_pairs(make_dataset(layout, train_path, vocabularies, config.batch_size,
+                                            max_rows=config.max_train_rows), layout)
+        embedders = {**codebook_embedders(config, layout, fields, *pairs), **(embedders or {})}
+    model = build_ranking_model(config, fields, embedders)
     model(next(iter(valid))[0])  # builds the weights so they can be counted before training
     history, throughput = fit_ranking_model(model, train, valid, config, callbacks, verbose)
     test_metrics = model.evaluate(test, return_dict=True, verbose=0)
