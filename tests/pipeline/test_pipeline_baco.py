@@ -13,27 +13,19 @@ from pipeline.run_summary import summarize_last_run
 from ssr_keras.data import csv_files, layouts
 from ssr_keras.export import layout_example
 
+from .slices import run_args, slice_splits
+
 pytestmark = pytest.mark.slow
 
 LAYOUT = layouts.get_layout("frappe")
 
 
-def _copy_head(source, target, rows):
-    with open(source, encoding="utf-8") as f:
-        target.write_text("".join(line for _, line in zip(range(rows + 1), f)), encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, data_dir):
-    data = tmp_path_factory.mktemp("frappe_baco")
-    _copy_head(data_dir / "frappe-ctr" / "train.csv", data / "train.csv", 3000)
-    _copy_head(data_dir / "frappe-ctr" / "valid.csv", data / "valid.csv", 600)
+    data = slice_splits(data_dir / "frappe-ctr", tmp_path_factory.mktemp("frappe_baco"), 3000, 600)
     output = tmp_path_factory.mktemp("run")
-    config = {"backbone_config": {"num_layers": 1, "num_views": 2, "view_dim": 16},
-              "embedding_normalization": None, "embedding_l2": 0.0}
-    assert cli.main(["run", "--data", str(data), "--layout", "frappe", "--model", "ssr-d", "--output", str(output),
-                     "--model-name", "baco", "--epochs", "3", "--batch-size", "256", "--learning-rate", "0.003",
-                     "--embedding", "baco", "--embedding-budget", "0.25", "--config", json.dumps(config)]) == 0
+    extra = ("--embedding", "baco", "--embedding-budget", "0.25")
+    assert cli.main(run_args(data, output, "frappe", *extra, model_name="baco")) == 0
     return data, output, summarize_last_run(str(output / "metadata.sqlite"), "baco")
 
 

@@ -19,6 +19,8 @@ from ssr_keras.cli import train as ssr_train
 from ssr_keras.data import Vocabularies, ids, layouts
 from ssr_keras.export import make_example
 
+from .slices import SMALL_DATA_CONFIG, run_args, slice_splits
+
 pytestmark = pytest.mark.slow
 
 TRAIN_ROWS, EVAL_ROWS = 2000, 500
@@ -26,26 +28,14 @@ LAYOUT = layouts.get_layout("frappe")
 UPSTREAM = ("LayoutCsvExampleGen", "StatisticsGen", "SchemaGen", "Transform", "Trainer")
 
 
-def _copy_head(source: pathlib.Path, target: pathlib.Path, rows: int) -> None:
-    with open(source, encoding="utf-8") as f:
-        target.write_text("".join(line for _, line in zip(range(rows + 1), f)), encoding="utf-8")
-
-
 def _run_args(data: pathlib.Path, output: pathlib.Path, min_auc: float) -> list:
-    # Small-data settings: BatchNorm's moving statistics need more steps than 2,000 rows give.
-    model_config = {"backbone_config": {"num_layers": 1, "num_views": 2, "view_dim": 16},
-                    "embedding_normalization": None, "embedding_l2": 0.0}
-    return ["run", "--data", str(data), "--layout", "frappe", "--model", "ssr-d", "--output", str(output),
-            "--epochs", "4", "--batch-size", "256", "--learning-rate", "0.003", "--min-auc", str(min_auc),
-            "--config", json.dumps(model_config)]
+    return list(run_args(data, output, "frappe", "--min-auc", str(min_auc), epochs=4))
 
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory, data_dir):
     """One full pipeline run on a slice of frappe-ctr (train.csv / valid.csv as train / eval)."""
-    data = tmp_path_factory.mktemp("frappe")
-    _copy_head(data_dir / "frappe-ctr" / "train.csv", data / "train.csv", TRAIN_ROWS)
-    _copy_head(data_dir / "frappe-ctr" / "valid.csv", data / "valid.csv", EVAL_ROWS)
+    data = slice_splits(data_dir / "frappe-ctr", tmp_path_factory.mktemp("frappe"), TRAIN_ROWS, EVAL_ROWS)
     output = tmp_path_factory.mktemp("run")
     assert cli.main(_run_args(data, output, min_auc=0.6)) == 0
     return data, output, summarize_last_run(str(output / "metadata.sqlite"), "ssr")
@@ -170,9 +160,8 @@ def ssr_train_run(tmp_path_factory, first_run):
         (train_data / f"{split}.csv").write_bytes((data / f"{split}.csv").read_bytes())
     (train_data / "test.csv").write_bytes((data / "valid.csv").read_bytes())
     output = tmp_path_factory.mktemp("ssr_train_run")
-    config = {"backbone_config": {"num_layers": 1, "num_views": 2, "view_dim": 16}, "embedding_normalization": None}
     assert ssr_train.main(["--data", str(train_data), "--layout", "frappe", "--model", "ssr-d", "--output",
-                           str(output), "--epochs", "1", "--quiet", "--config", json.dumps(config)]) == 0
+                           str(output), "--epochs", "1", "--quiet", "--config", json.dumps(SMALL_DATA_CONFIG)]) == 0
     return output
 
 

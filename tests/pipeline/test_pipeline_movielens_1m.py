@@ -1,6 +1,5 @@
 """The pipeline end to end on a MovieLens-1M slice: 8 fields, `genres_all` multivalent, served raw rows."""
 
-import json
 
 import numpy as np
 import pytest
@@ -11,27 +10,18 @@ from pipeline.run_summary import summarize_last_run
 from ssr_keras.data import csv_files, layouts
 from ssr_keras.export import layout_example
 
+from .slices import run_args, slice_splits
+
 pytestmark = pytest.mark.slow
 
 LAYOUT = layouts.get_layout("movielens-1m")
 
 
-def _copy_head(source, target, rows):
-    with open(source, encoding="utf-8") as f:
-        target.write_text("".join(line for _, line in zip(range(rows + 1), f)), encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, data_dir):
-    data = tmp_path_factory.mktemp("movielens_1m")
-    _copy_head(data_dir / "movielens-1m" / "train.csv", data / "train.csv", 3000)
-    _copy_head(data_dir / "movielens-1m" / "valid.csv", data / "valid.csv", 600)
+    data = slice_splits(data_dir / "movielens-1m", tmp_path_factory.mktemp("movielens_1m"), 3000, 600)
     output = tmp_path_factory.mktemp("run")
-    config = {"backbone_config": {"num_layers": 1, "num_views": 2, "view_dim": 16},
-              "embedding_normalization": None, "embedding_l2": 0.0}
-    assert cli.main(["run", "--data", str(data), "--layout", "movielens-1m", "--model", "ssr-d", "--output",
-                     str(output), "--model-name", "ml1m", "--epochs", "3", "--batch-size", "256",
-                     "--learning-rate", "0.003", "--config", json.dumps(config)]) == 0
+    assert cli.main(run_args(data, output, "movielens-1m", model_name="ml1m")) == 0
     return data, summarize_last_run(str(output / "metadata.sqlite"), "ml1m")
 
 
