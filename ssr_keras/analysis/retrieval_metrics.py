@@ -146,12 +146,33 @@ def evaluate_top_k(scores: np.ndarray, heldout: sp.spmatrix, ks: Iterable[int] =
         `{"recall@10": ..., "ndcg@10": ..., ...}`.
     """
     ks = sorted(set(int(k) for k in ks))
-    top = top_k_items(scores, ks[-1], exclude=exclude)
+    return metrics_at(top_k_items(scores, ks[-1], exclude=exclude), heldout, ks)
+
+
+def metrics_at(top: np.ndarray, heldout: sp.spmatrix, ks: Iterable[int]) -> Dict[str, float]:
+    """`recall@k` and `ndcg@k` of a ranking `top` (columns >= max(ks)) for every k."""
     metrics: Dict[str, float] = {}
-    for k in ks:
+    for k in sorted(set(int(k) for k in ks)):
         metrics[f"recall@{k}"] = recall_at_k(top, heldout, k)
         metrics[f"ndcg@{k}"] = ndcg_at_k(top, heldout, k)
     return metrics
+
+
+def top_k_in_batches(score_rows: Callable[[np.ndarray], np.ndarray], exclude: sp.spmatrix, k: int,
+                     rows: np.ndarray, batch_size: int) -> np.ndarray:
+    """The masked top-k of `rows`, scored `batch_size` rows at a time (memory stays `batch_size x items`).
+
+    Args:
+        score_rows: row indices -> scores `[len(indices), num_items]`.
+        exclude: sparse `[num_rows, num_items]`: items masked per row.
+        k: items per row.
+        rows: the row indices to rank, in output order.
+        batch_size: rows scored at once.
+    """
+    exclude = _as_csr(exclude, "exclude")
+    return np.concatenate([
+        top_k_items(np.asarray(score_rows(batch)), k, exclude=exclude[batch])
+        for batch in np.array_split(rows, max(1, -(-len(rows) // batch_size)))])
 
 
 def evaluate_holdout(score: Callable[[sp.csr_matrix], np.ndarray], inputs: sp.spmatrix, targets: sp.spmatrix,
@@ -181,11 +202,6 @@ def evaluate_holdout(score: Callable[[sp.csr_matrix], np.ndarray], inputs: sp.sp
             raise ValueError(f"`metrics` must be names like 'recall@20' or 'ndcg@100'. Received: {name!r}")
         parsed.append((name, kind, int(k)))
     depth = min(max(k for _, _, k in parsed), inputs.shape[1])
-    tops = []
-    for start in range(0, inputs.shape[0], batch_size):
-        batch = inputs[start:start + batch_size]
-        scores = np.asarray(score(batch))
-        tops.append(top_k_items(scores, depth, exclude=batch))
-    top = np.concatenate(tops)
+    top = top_k_in_batches(lambda rows: score(inputs[rows]), inputs, depth, np.arange(inputs.shape[0]), batch_size)
     function = {"recall": recall_at_k, "ndcg": ndcg_at_k}
     return {name: function[kind](top, targets, min(k, depth)) for name, kind, k in parsed}

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import tensorflow as tf
 import tf_keras as keras
 
-from ssr_keras.analysis.retrieval_metrics import ndcg_at_k, recall_at_k, top_k_items
+from ssr_keras.analysis.retrieval_metrics import metrics_at, top_k_in_batches
 from ssr_keras.data.interactions import InteractionSplits
 from ssr_keras.models.retrieval.bpr_model import BPRRetrievalModel
 
@@ -35,21 +35,12 @@ def bpr_dataset(train_edges: np.ndarray, num_items: int, batch_size: int, seed: 
 def evaluate_retrieval(model: BPRRetrievalModel, heldout: sp.spmatrix, exclude: sp.spmatrix,
                        ks: Iterable[int] = (10, 20, 50), chunk: int = EVALUATION_CHUNK) -> Dict[str, float]:
     """`recall@k` / `ndcg@k` of the model's top items per user, `exclude`d items masked, users in chunks."""
-    ks = sorted(set(int(k) for k in ks))
+    ks = tuple(int(k) for k in ks)
     users, items = (t.numpy() for t in model.embeddings())
     heldout = sp.csr_matrix(heldout)
-    exclude = sp.csr_matrix(exclude)
     evaluated = np.flatnonzero(np.diff(heldout.indptr))
-    tops = []
-    for start in range(0, evaluated.size, chunk):
-        rows = evaluated[start:start + chunk]
-        tops.append(top_k_items(users[rows] @ items.T, ks[-1], exclude=exclude[rows]))
-    top = np.concatenate(tops)
-    metrics: Dict[str, float] = {}
-    for k in ks:
-        metrics[f"recall@{k}"] = recall_at_k(top, heldout[evaluated], k)
-        metrics[f"ndcg@{k}"] = ndcg_at_k(top, heldout[evaluated], k)
-    return metrics
+    top = top_k_in_batches(lambda rows: users[rows] @ items.T, exclude, max(ks), evaluated, chunk)
+    return metrics_at(top, heldout[evaluated], ks)
 
 
 def train_bpr(model: BPRRetrievalModel, data: InteractionSplits, epochs: int = 1000, batch_size: int = 1024,
