@@ -7,7 +7,7 @@ import setuptools
 HERE = pathlib.Path(__file__).parent
 
 # Versions are ranges here (what the code supports); requirements/lock.txt pins the exact, tested set.
-CORE = ["tensorflow>=2.16,<2.17", "tf-keras>=2.16,<2.17", "numpy>=1.23,<2"]
+CORE = ["tensorflow>=2.16,<2.17", "tf-keras>=2.16,<2.17", "numpy>=1.23,<2", "pyyaml>=5.4"]
 MODELS = ["tensorflow-recommenders==0.7.7", "matplotlib>=3.5", "scipy>=1.10", "scikit-learn>=1.3",
           "networkx>=3.0", "numba>=0.59", "pandas>=1.5"]
 PIPELINE = MODELS + [
@@ -16,7 +16,9 @@ PIPELINE = MODELS + [
     "tensorflow-model-analysis==0.47.1",
     "apache-beam[gcp]==2.60.0",
 ]
-SERVING = ["tensorflow-serving-api>=2.16,<2.17", "grpcio>=1.60"]
+SERVING = ["tensorflow-serving-api>=2.16,<2.17", "grpcio>=1.60", "tornado>=6.1", "prometheus-client>=0.17"]
+# A multi-process Beam engine on one machine or a cluster (Beam's Dask runner)
+DISTRIBUTED = PIPELINE + ["dask>=2024.4,<2024.9", "distributed>=2024.4,<2024.9"]
 TEST = ["pytest", "pytest-timeout", "hypothesis", "ruff", "import-linter>=2.0"]
 
 setuptools.setup(
@@ -34,7 +36,8 @@ setuptools.setup(
         "models": MODELS,
         "pipeline": PIPELINE,
         "serving": SERVING,
-        "all": PIPELINE + SERVING,
+        "distributed": DISTRIBUTED,
+        "all": DISTRIBUTED + SERVING,
         "test": TEST,
     },
     entry_points={
