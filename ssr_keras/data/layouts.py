@@ -46,6 +46,10 @@ class Layout:
         splits: file names of train / eval / test inside a data folder, when the set ships split.
         user_field, item_field: the fields naming the user and the item of a row, where the data has
             them (shared-codebook embeddings cluster the user-item graph they form).
+        column_types: raw column -> `"int64"`, `"float"` or `"bytes"`: the type TFX's CsvExampleGen
+            infers for the column (every value an integer -> int64, else every value a number ->
+            float, else bytes). Serving requests type their `tf.Example` features this way. A column
+            not listed is bytes.
     """
 
     name: str
@@ -58,6 +62,11 @@ class Layout:
     splits: Tuple[str, str, str] | None = ("train.csv", "valid.csv", "test.csv")
     user_field: str | None = None
     item_field: str | None = None
+    column_types: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
+
+    def column_type(self, column: str) -> str:
+        """The CsvExampleGen type of a raw column: `"int64"`, `"float"` or `"bytes"`."""
+        return self.column_types.get(column, "bytes")
 
     @property
     def field_names(self) -> Tuple[str, ...]:
@@ -117,6 +126,7 @@ FRAPPE = Layout(
     to_label=_binary_label,
     user_field="user",
     item_field="item",
+    column_types={"label": "int64", "user": "int64", "item": "int64", "city": "int64"},
 )
 
 
@@ -150,6 +160,7 @@ CRITEO = Layout(
     to_fields=_criteo_fields,
     to_label=_binary_label,
     numeric_columns=_CRITEO_INT,
+    column_types={"label": "int64", **{n: "float" for n in _CRITEO_INT}},
 )
 
 
@@ -177,6 +188,9 @@ AVAZU = Layout(
     to_fields=_avazu_fields,
     to_label=_binary_label,
     numeric_columns=("hour",),
+    column_types={"id": "float", "click": "int64", "hour": "int64", "C1": "int64", "banner_pos": "int64",
+                  "device_type": "int64", "device_conn_type": "int64",
+                  **{f"C{i}": "int64" for i in range(14, 22)}},
 )
 
 
@@ -217,6 +231,7 @@ MOVIELENS = Layout(
     numeric_columns=("rating", "timestamp"),
     user_field="user",
     item_field="movie",
+    column_types={"rating": "float", "user": "int64", "movie": "int64", "year": "int64", "timestamp": "int64"},
 )
 
 
@@ -242,6 +257,8 @@ MOVIELENS_1M = Layout(
     to_label=_binary_label,
     user_field="user_id",
     item_field="movie_id",
+    column_types={"label": "int64", "user_id": "int64", "age": "int64", "occupation": "int64",
+                  "movie_id": "int64"},
 )
 
 
