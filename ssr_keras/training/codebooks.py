@@ -1,4 +1,4 @@
-"""BACO codebook embedders for a ranking model's user and item fields, fitted on the training split.
+"""Codebook embedders (BACO or a baseline) for a ranking model's user and item fields, fitted on the train split.
 
 With `TrainConfig(embedding="baco")` the layout's `user_field` and `item_field` share codebook rows:
 users and items are co-clustered (`ssr_keras.embeddings.codebook.fit_baco`) on the (user, item) pairs of
@@ -30,7 +30,7 @@ import tf_keras as keras
 from ssr_keras.data.field_spec import FieldSpec
 from ssr_keras.data.ids import NUM_OOV_BUCKETS
 from ssr_keras.data.layouts import Layout
-from ssr_keras.embeddings.codebook import CodebookEmbedding, fit_baco
+from ssr_keras.embeddings.codebook import CodebookEmbedding, fit_codebook
 from ssr_keras.training.config import TrainConfig
 
 
@@ -59,11 +59,13 @@ def codebook_embedders(config: TrainConfig, layout: Layout, fields: Sequence[Fie
     # Known ids only (OOV 0 has no row of its own), shifted to BACO's 0-based ids.
     keep = (np.asarray(labels).ravel() > 0.5) & (users >= NUM_OOV_BUCKETS) & (items >= NUM_OOV_BUCKETS)
     edges = np.stack([users[keep], items[keep]], axis=1) - NUM_OOV_BUCKETS
-    assignment = fit_baco(edges, num_users, num_items, budget=config.embedding_budget, seed=config.seed)
-    return {layout.user_field: CodebookEmbedding.from_assignment(assignment, "user", config.embedding_dim,
-                                                                 name=f"{layout.user_field}_codebook"),
-            layout.item_field: CodebookEmbedding.from_assignment(assignment, "item", config.embedding_dim,
-                                                                 name=f"{layout.item_field}_codebook")}
+    assignment = fit_codebook(config.embedding, edges, num_users, num_items, budget=config.embedding_budget,
+                              seed=config.seed)
+    # The same L2 penalty as the default tables get, so codebooks and tables are compared on one recipe.
+    regularizer = keras.regularizers.L2(config.embedding_l2) if config.embedding_l2 else None
+    return {field: CodebookEmbedding.from_assignment(assignment, side, config.embedding_dim,
+                                                     embeddings_regularizer=regularizer, name=f"{field}_codebook")
+            for field, side in ((layout.user_field, "user"), (layout.item_field, "item"))}
 
 
 def training_pairs(dataset: tf.data.Dataset, layout: Layout) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:

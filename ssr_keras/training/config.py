@@ -37,7 +37,7 @@ from ssr_keras.models.ranking import BACKBONES, RankingModel
 EMBEDDING_NORMALIZATIONS = (None, "batch", "layer")
 # How the layout's user and item fields are embedded: one table row per id, or BACO's shared codebook
 # (`ssr_keras.training.codebooks`).
-EMBEDDINGS = ("table", "baco")
+EMBEDDINGS = ("table", "baco", "random-hash", "frequency-hash", "louvain")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,9 +59,11 @@ class TrainConfig:
         min_count: vocabulary values seen fewer times in training map to the OOV id.
         max_train_rows: train on the first N rows only (quick runs; `ssr-train` and benchmarks).
         max_valid_rows: early-stop on the first N validation rows only.
-        embedding: "table" (one row per id) or "baco": the layout's user and item fields share codebook
-            rows, co-clustered on the training split's positive rows (`ssr_keras.training.codebooks`).
-        embedding_budget: with "baco", the codebook rows as a fraction of the user plus item ids.
+        embedding: "table" (one row per id) or a codebook method of `ssr_keras.embeddings.codebook`:
+            "baco" (the layout's user and item fields share codebook rows, co-clustered on the training
+            split's positive rows; `ssr_keras.training.codebooks`) or, as baselines at the same rows,
+            "random-hash", "frequency-hash" and "louvain".
+        embedding_budget: with a codebook, its rows as a fraction of the user plus item ids.
     """
 
     layout: str = "frappe"
