@@ -43,6 +43,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
+from ssr_keras.analysis.benchmark_records import append_record, read_records  # noqa: E402
 from ssr_keras.data.interactions import read_edge_splits, read_movielens_positives  # noqa: E402
 from ssr_keras.embeddings.codebook import fit_baco, fit_codebook  # noqa: E402
 from ssr_keras.embeddings.codebook.codebook_embedding import CodebookEmbedding  # noqa: E402
@@ -71,16 +72,6 @@ def load(dataset: str):
     if dataset == "movielens-1m":
         return read_movielens_positives(DATA / "movielens-1m" / "positives.csv.gz", split="random", seed=0)[0]
     raise SystemExit(f"unknown dataset {dataset!r}")
-
-
-def read_records(path: pathlib.Path) -> list:
-    return json.loads(path.read_text()) if path.exists() else []
-
-
-def append_record(path: pathlib.Path, record: dict) -> None:
-    records = read_records(path)
-    records.append(record)
-    path.write_text(json.dumps(records, indent=1) + "\n")
 
 
 def cluster_timing(datasets, path: pathlib.Path) -> None:

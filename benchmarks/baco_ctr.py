@@ -18,7 +18,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pathlib
 import statistics
@@ -28,21 +27,13 @@ import time
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from ssr_keras.analysis.benchmark_records import append_record, read_records  # noqa: E402
 from ssr_keras.training import TrainConfig, run_experiment  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DATA = pathlib.Path(os.environ.get("SSR_DATA_DIR", REPO.parent / "shared" / "data"))
 RESULTS = REPO / "benchmarks" / "results"
 METHODS = ("table", "baco", "random-hash", "frequency-hash", "louvain")
-
-
-def read_records(path: pathlib.Path) -> list:
-    return json.loads(path.read_text()) if path.exists() else []
-
-
-def append_record(path: pathlib.Path, record: dict) -> None:
-    records = read_records(path) + [record]
-    path.write_text(json.dumps(records, indent=1) + "\n")
 
 
 def codebook_rows(model, fields) -> int:

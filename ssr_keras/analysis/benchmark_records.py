@@ -41,6 +41,36 @@ def write_records(records: Sequence[Mapping[str, Any]], path: str) -> None:
         json.dump(list(records), f, indent=2)
 
 
+def read_records(path: str) -> List[Dict[str, Any]]:
+    """The records a resumable benchmark has written to `path` so far (`[]` if the file does not exist)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        records = json.load(f)
+    if not isinstance(records, list):
+        raise ValueError(f"{path} must hold a JSON list of records; found {type(records).__name__}.")
+    return records
+
+
+def append_record(path: str, record: Mapping[str, Any]) -> None:
+    """Appends one finished run to `path` (rewritten atomically, so a killed benchmark loses no record).
+
+    Resumable benchmarks call this after every run and skip the runs `read_records` already lists.
+
+    Example:
+
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "runs.json")
+    >>> append_record(path, {"model": "dnn", "seed": 0}); append_record(path, {"model": "dnn", "seed": 1})
+    >>> [r["seed"] for r in read_records(path)]
+    [0, 1]
+    """
+    records = read_records(path) + [dict(record)]
+    partial = f"{path}.partial"
+    write_records(records, partial)
+    os.replace(partial, path)
+
+
 def _mean_std(values: Sequence[float], digits: int) -> str:
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{statistics.mean(values):.{digits}f} ± {std:.{digits}f}"
