@@ -31,6 +31,8 @@ setuptools.setup(
     python_requires=">=3.9,<3.12",
     packages=setuptools.find_packages(include=["ssr_keras", "ssr_keras.*", "pipeline", "pipeline.*",
                                                "serving", "serving.*"]),
+    # The built-in layout files (`ssr_keras.data.layouts.get_layout("frappe")` reads them).
+    package_data={"ssr_keras.data": ["builtin_layouts/*.yaml"]},
     install_requires=CORE,
     extras_require={
         "models": MODELS,
@@ -46,8 +48,9 @@ setuptools.setup(
             "ssr-analyze=ssr_keras.cli.analyze:main",
             "ssr-segments=ssr_keras.cli.segments:main",
             "ssr-pipeline=pipeline.cli:main",
-            "ssr-serve=serving.server:main",
+            "ssr-serve=serving.server_cli:main",
             "ssr-client=serving.client_cli:main",
+            "ssr-layout=ssr_keras.cli.layout:main",
         ]
     },
     classifiers=[

@@ -57,6 +57,7 @@ from ssr_keras.embeddings.semantic_id import (  # noqa: E402
     disambiguate_collisions,
 )
 from ssr_keras.models.ranking_history import MODES, GateSIDRankingModel  # noqa: E402
+from ssr_keras.models.ranking_history.gatesid_ranking_model import GATE_INPUTS  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent
 DATA = ROOT.parent.parent / "shared" / "data" / "movielens-latest-small"
@@ -150,12 +151,21 @@ def _aucs(split: Dict[str, np.ndarray], scores: np.ndarray) -> Dict:
             "n_cold": int(cold.sum()), "n_warm": int((~cold).sum())}
 
 
+def _mean_gates(model: GateSIDRankingModel, split: Dict[str, np.ndarray]) -> Dict:
+    gates = np.concatenate([model.encode(f, training=False)["gate"].numpy().ravel()
+                            for f, _ in _dataset(split, 4096, None)])
+    cold = split["is_cold"]
+    return {"mean_gate_cold": round(float(gates[cold].mean()), 4),
+            "mean_gate_warm": round(float(gates[~cold].mean()), 4)}
+
+
 def run_one(data, sid: Dict, mode: str, seed: int, epochs: int, batch: int, lr: float, valid_only: bool,
-            embedding_l2: float) -> Dict:
+            embedding_l2: float, gate_inputs: str = "embedding+maturity", gate_supervision: float = 0.0) -> Dict:
     tf.keras.utils.set_random_seed(seed)
     model = GateSIDRankingModel(num_users=None, num_known_items=data.num_known_items,
                                 sid_table=sid["table"], codebook_sizes=sid["codebook_sizes"], mode=mode,
                                 num_user_stats=len(USER_STATS_FEATURES), embedding_l2=embedding_l2,
+                                gate_inputs=gate_inputs, gate_supervision=gate_supervision,
                                 backbone="ssr-d", backbone_config=BACKBONE_CONFIG)
     model.compile(optimizer=keras.optimizers.Adam(lr))
     train = _dataset(data.splits["train"], batch, seed)
@@ -171,18 +181,17 @@ def run_one(data, sid: Dict, mode: str, seed: int, epochs: int, batch: int, lr: 
     model.set_weights(best_weights)
     rounded = lambda d, prefix="": {prefix + k: (round(v, 5) if isinstance(v, float) else v)  # noqa: E731
                                     for k, v in d.items()}
-    record = {"model": mode, "seed": seed, "lr": lr, "embedding_l2": embedding_l2,
+    record = {"model": mode, "seed": seed, "lr": lr, "embedding_l2": embedding_l2, "gate_inputs": gate_inputs,
+              "gate_supervision": gate_supervision,
               **rounded(_aucs(data.splits["valid"], _predict(model, data.splits["valid"], batch)), "valid_"),
               "best_epoch": int(np.argmax(valid_curve)) + 1, "valid_curve": valid_curve}
     if valid_only:
+        if mode == "gatesid":
+            record.update(_mean_gates(model, data.splits["valid"]), valid_gates=True)
         return record
     record.update(rounded(_aucs(data.splits["test"], _predict(model, data.splits["test"], batch))))
     if mode == "gatesid":
-        gates = np.concatenate([model.encode(f, training=False)["gate"].numpy().ravel()
-                                for f, _ in _dataset(data.splits["test"], 4096, None)])
-        cold = data.splits["test"]["is_cold"]
-        record["mean_gate_cold"] = round(float(gates[cold].mean()), 4)
-        record["mean_gate_warm"] = round(float(gates[~cold].mean()), 4)
+        record.update(_mean_gates(model, data.splits["test"]))
     return record
 
 
@@ -207,6 +216,10 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--embedding-l2", type=float, default=1e-4)
     parser.add_argument("--rq-epochs", type=int, default=50)
+    parser.add_argument("--gate-inputs", default="embedding+maturity", choices=GATE_INPUTS,
+                        help="what the learned gate reads (GateSIDRankingModel gate_inputs)")
+    parser.add_argument("--gate-supervision", type=float, default=0.0,
+                        help="weight of the weak 'young item -> semantic stream' loss on the gate (0: off)")
     parser.add_argument("--valid-only", action="store_true",
                         help="tuning: score the validation split only (records without test AUCs)")
     parser.add_argument("--out", default=str(ROOT / "results" / "gatesid.json"))
@@ -232,7 +245,7 @@ def main() -> None:
                 continue
             _log(f"run {mode} seed {seed}")
             record = run_one(data, sid, mode, seed, args.epochs, args.batch, args.lr, args.valid_only,
-                             args.embedding_l2)
+                             args.embedding_l2, args.gate_inputs, args.gate_supervision)
             _log(f"  -> {record}")
             results["records"].append(record)
             out.write_text(json.dumps(results, indent=1))

@@ -1,9 +1,12 @@
 """Serving benchmark: `ssr-serve` over 127.0.0.1 against the same SavedModel called in-process.
 
-For batch sizes 1 and 256 and 1 and 8 concurrent clients (one gRPC channel each, threads), measures
-per-request latency p50/p99 and throughput (examples/s) of Predict on a server running as a separate
-process, then the throughput of calling the loaded `serving_default` function directly with the same
-serialized batch and the same number of threads. `overhead` = in-process / served throughput.
+For each scenario (batch size, concurrent clients with one gRPC channel each, request batching off or
+on), measures per-request latency p50/p99 and throughput (examples/s) of Predict on a server running
+as a separate process, then the throughput of calling the loaded `serving_default` function directly
+with the same serialized batch and the same number of threads. `overhead` = in-process / served
+throughput. Scenarios: 1 client x batch 1, 8 clients x batch 1 with batching off and on
+(`--enable_batching` with `BATCHING_PARAMETERS`; `batching_speedup` = on / off throughput), and
+1 client x batch 256.
 
 The model is an SSR-D `RankingModel` over the 10 Frappe fields (vocabularies from frappe-ctr
 train.csv, untrained weights: latency does not depend on their values), exported with
@@ -49,10 +52,14 @@ from ssr_keras.export import export_ranker, layout_example  # noqa: E402
 from ssr_keras.models import RankingModel  # noqa: E402
 
 MODEL_NAME = "bench"
-BATCH_SIZES = (1, 256)
-CLIENTS = (1, 8)
-# Requests per client and round at scale 1; with the default 10 rounds, >= 2000 latencies at batch 1.
-REQUESTS = {(1, 1): 200, (1, 8): 25, (256, 1): 10, (256, 8): 3}
+# (batch, clients, batching): requests per client and round at scale 1 (10 rounds: >= 2000 latencies at batch 1).
+SCENARIOS = {(1, 1, False): 200, (1, 8, False): 25, (1, 8, True): 25, (256, 1, False): 10}
+# TF Serving's text format (`--batching_parameters_file`): batches of up to one request per client.
+BATCHING_PARAMETERS = """max_batch_size { value: 8 }
+batch_timeout_micros { value: 1000 }
+num_batch_threads { value: 2 }
+max_enqueued_batches { value: 100 }
+"""
 WARMUP_REQUESTS = 3  # per client and round: connects the channel, warms the thread
 
 
@@ -71,8 +78,14 @@ def export_model(kind: str, data_dir: str, export_dir: str, rows: List[Dict[str,
     return f"ssr-d RankingModel, frappe 10 fields, embedding_dim 16, default SSR-D backbone, {params} params"
 
 
-def start_server(base_path: str) -> Tuple[subprocess.Popen, int]:
-    return testing.start_server_process(base_path, MODEL_NAME)
+def start_server(base_path: str, batching: bool) -> Tuple[subprocess.Popen, int]:
+    extra: List[str] = []
+    if batching:
+        parameters = os.path.join(base_path, "..", "batching.config")
+        with open(parameters, "w", encoding="utf-8") as f:
+            f.write(BATCHING_PARAMETERS)
+        extra = ["--enable_batching", "--batching_parameters_file", parameters]
+    return testing.start_server_process(base_path, MODEL_NAME, extra)
 
 
 def served_caller(address: str, request: predict_pb2.PredictRequest) -> Callable[[], Callable[[], None]]:
@@ -144,23 +157,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     layout = get_layout("frappe")
     rows = list(csv_files.iter_dict_rows(layout, os.path.join(args.data, "test.csv"), max_rows=1024))
     serialized = [layout_example(layout, row).SerializeToString() for row in rows]
-    with tempfile.TemporaryDirectory() as base_path:
+    with tempfile.TemporaryDirectory() as directory:
+        base_path = os.path.join(directory, "models")
         model = export_model(args.model, args.data, os.path.join(base_path, "1"), rows)
         signature = tf.saved_model.load(os.path.join(base_path, "1")).signatures["serving_default"]
-        process, port = start_server(base_path)
         # As the server does after loading (see serving.server.compact_heap): keep full garbage
         # collections of the model's objects out of the in-process and client-side timings too.
         compact_heap()
         records = []
-        try:
-            for batch in BATCH_SIZES:
-                examples = serialized[:batch]
-                request = predict_pb2.PredictRequest()
-                request.model_spec.name = MODEL_NAME
-                request.inputs["examples"].CopyFrom(tf.make_tensor_proto(examples, dtype=tf.string))
-                tensor = tf.constant(examples)
-                for clients in CLIENTS:
-                    count = max(2, int(REQUESTS[(batch, clients)] * args.scale))
+        for batching in (False, True):
+            scenarios = [(b, c, n) for (b, c, on), n in SCENARIOS.items() if on == batching]
+            process, port = start_server(base_path, batching)
+            try:
+                for batch, clients, requests_per_client in scenarios:
+                    examples = serialized[:batch]
+                    request = predict_pb2.PredictRequest()
+                    request.model_spec.name = MODEL_NAME
+                    request.inputs["examples"].CopyFrom(tf.make_tensor_proto(examples, dtype=tf.string))
+                    tensor = tf.constant(examples)
+                    count = max(2, int(requests_per_client * args.scale))
 
                     served_rounds, in_process_rounds = [], []
                     for _ in range(args.rounds):
@@ -169,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         in_process_rounds.append(measure(in_process_caller(signature, tensor), clients, count, batch))
                     served, in_process = summarize(served_rounds), summarize(in_process_rounds)
                     records.append({
-                        "batch": batch, "clients": clients,
+                        "batch": batch, "clients": clients, "batching": batching,
                         "p50_ms": round(served["p50_ms"], 3), "p99_ms": round(served["p99_ms"], 3),
                         "examples_per_sec": round(served["examples_per_sec"], 1),
                         "in_process_examples_per_sec": round(in_process["examples_per_sec"], 1),
@@ -180,15 +195,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
                         "load_average_1m": round(os.getloadavg()[0], 2),
                     })
+                    if batching:
+                        records[-1]["batching_parameters"] = BATCHING_PARAMETERS
+                        off = next(r for r in records if (r["batch"], r["clients"], r["batching"]) ==
+                                   (batch, clients, False))
+                        records[-1]["batching_speedup"] = round(served["examples_per_sec"] / off["examples_per_sec"], 3)
                     print(json.dumps(records[-1]), flush=True)
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
+            finally:
+                process.terminate()
+                process.wait(timeout=60)
 
-    print("\n| batch | clients | p50 ms | p99 ms | served ex/s | in-process ex/s | in-proc. p50/p99 | overhead |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| batch | clients | batching | p50 ms | p99 ms | served ex/s | in-process ex/s | in-proc. p50/p99 "
+          "| overhead |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in records:
-        print(f"| {r['batch']} | {r['clients']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['examples_per_sec']:.0f} "
+        print(f"| {r['batch']} | {r['clients']} | {'on' if r['batching'] else 'off'} | {r['p50_ms']:.2f} "
+              f"| {r['p99_ms']:.2f} | {r['examples_per_sec']:.0f} "
               f"| {r['in_process_examples_per_sec']:.0f} | {r['in_process_p50_ms']:.2f} / {r['in_process_p99_ms']:.2f} "
               f"| {r['overhead']:.2f}x |")
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)

@@ -2,7 +2,8 @@
 
 Runs, as separate processes and exactly as a user would from a shell:
   1. `ssr-pipeline run` on the data's train/valid split (ExampleGen ... Evaluator -> Pusher),
-  2. `ssr-serve` on the pushed model folder (TF Serving layout), waiting until the model is AVAILABLE,
+  2. `ssr-serve` on the pushed model folder (TF Serving layout), bound to 127.0.0.1 only, waiting until
+     the model is AVAILABLE,
   3. `ssr-client` sending the held-out `test.csv` rows over gRPC (Predict), printing scores and the AUC,
   4. then stops the server with SIGTERM (graceful shutdown).
 
@@ -92,8 +93,10 @@ def main(argv: List[str] | None = None) -> None:
     _step("2/3 gRPC server (TF Serving PredictionService API)")
     port = _free_port()
     host_port = f"{HOST}:{port}"
-    server_cmd = [python, "-m", "serving.server", "--model-base-path", str(base_path),
+    # `ssr-serve`'s own entry point; it binds HOST only (its default, 0.0.0.0, would be every interface).
+    server_cmd = [python, "-m", "serving.server_cli", "--model-base-path", str(base_path),
                   "--model-name", args.model_name, "--host", HOST, "--port", str(port)]
+    print(f"binding {host_port} only (loopback: not reachable from other machines)", flush=True)
     print("$ " + " ".join(server_cmd), flush=True)
     server = subprocess.Popen(server_cmd, env=dict(os.environ))
     try:

@@ -1,12 +1,15 @@
 """ExampleGen executor that reads CSV files with the types a dataset `Layout` declares.
 
 TFX's `CsvExampleGen` infers each column's type from the data (an all-digit column becomes int64), so
-the serving request types would depend on which rows happened to be in the training files. This
-executor writes every raw feature column as a `bytes` feature instead (the CSV text, blank allowed),
-which is exactly what the serving signature parses (`ssr_keras.data.raw_examples`), and the label as
-float 0/1 computed by `layout.to_label`. Rows are read and checked by `ssr_keras.data.csv_files`, the
-same code `ssr-train` uses, so a file gets one verdict everywhere: a bad row is a `MalformedRowError`
-naming the file, line and column.
+the example types would depend on which rows happened to be in the files. This executor types every
+raw feature column as the layout declares it (`Layout.column_types`: the types CsvExampleGen gives the
+data set's full files): int64 / float / bytes features, a blank CSV value left out as CsvExampleGen
+leaves it out. These are exactly the examples a TFX user's serving client sends and the serving
+signature parses (`ssr_keras.data.raw_examples`), so the Evaluator scores what serving will. The label
+becomes a float 0/1 computed by `layout.to_label`. Rows are read and checked by
+`ssr_keras.data.csv_files`, the same code `ssr-train` uses, so a file gets one verdict everywhere: a
+bad row is a `MalformedRowError` naming the file, line and column (also for a value that is not of
+its column's type).
 
 It plugs into the standard `FileBasedExampleGen` component, so splits, span/version handling and
 input fingerprinting (for caching) are TFX's:
@@ -35,13 +38,15 @@ from tfx.types import standard_component_specs
 
 from ssr_keras.data import csv_files, layouts
 from ssr_keras.data.csv_files import Row
+from ssr_keras.export.tf_example import make_feature
 
 
 def layout_custom_config(layout_name: str, label_key: str) -> example_gen_pb2.CustomConfig:
     """ExampleGen `custom_config` telling `Executor` which layout to read and the label's feature name.
 
     Args:
-        layout_name: a name known to `ssr_keras.data.layouts.get_layout`.
+        layout_name: what `ssr_keras.data.layouts.get_layout` takes (`Layout.reference`: a built-in's name
+            or a layout file inline, so that Beam workers need no file).
         label_key: the `tf.Example` feature that receives the 0/1 label.
 
     Returns:
@@ -82,17 +87,26 @@ class _ReadLayoutCsv(beam.DoFn):
         self._label_index = self._layout.columns.index(self._layout.label)
 
     def process(self, path: str) -> Iterator[bytes]:
+        first_line = 2 if csv_files.has_header(self._layout, path) else 1
         for rows in csv_files.iter_row_chunks(self._layout, path):
-            yield from self._to_examples(rows)
+            yield from self._to_examples(rows, path, first_line)
+            first_line += len(rows)
 
-    def _to_examples(self, rows: List[Row]) -> Iterator[bytes]:
+    def _to_examples(self, rows: List[Row], path: str, first_line: int) -> Iterator[bytes]:
         # Labels are converted with `layout.to_label` (TensorFlow ops) a whole chunk at a time.
         labels = self._layout.to_label(tf.constant([row[self._label_index] for row in rows])).numpy()
-        for row, label in zip(rows, labels):
-            feature = {c: tf.train.Feature(bytes_list=tf.train.BytesList(value=[row[i].encode("utf-8")]))
-                       for c, i in zip(self._layout.feature_columns, self._indices)}
-            feature[self._label_key] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(label)]))
-            yield tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+        for line, (row, label) in enumerate(zip(rows, labels), start=first_line):
+            example = tf.train.Example()
+            for column, index in zip(self._layout.feature_columns, self._indices):
+                if not row[index].strip():
+                    continue  # blank: left out, as CsvExampleGen leaves it out
+                try:
+                    feature = make_feature(column, row[index], self._layout.column_type(column))
+                except ValueError as error:  # "Column 'user' is int64; its value 'x' is not."
+                    raise csv_files.MalformedRowError(path, line, column, str(error)) from None
+                example.features.feature[column].CopyFrom(feature)
+            example.features.feature[self._label_key].float_list.value.append(float(label))
+            yield example.SerializeToString()
 
 
 @beam.ptransform_fn
@@ -114,15 +128,15 @@ def _LayoutCsvToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any]
     return (pipeline
             | "ListFiles" >> beam.Create(paths)
             # One file per worker keeps lines in order (for error messages), as CsvExampleGen does.
-            | "ReadCsvToExamples" >> beam.ParDo(_ReadLayoutCsv(layout.name, label_key)))
+            | "ReadCsvToExamples" >> beam.ParDo(_ReadLayoutCsv(layout.reference, label_key)))
 
 
 class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     """`FileBasedExampleGen` executor: CSV files -> `tf.Example`s typed by a dataset layout.
 
-    Every feature column of the layout becomes a single-valued `bytes` feature holding the CSV text
-    (blank allowed); the label becomes a float 0/1 feature named by `label_key`. Configure it with
-    `layout_custom_config`.
+    Every feature column of the layout becomes a single-valued feature of its CsvExampleGen type
+    (`Layout.column_types`; a blank value is left out); the label becomes a float 0/1 feature named
+    by `label_key`. Configure it with `layout_custom_config`.
     """
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:  # noqa: N802 (TFX API name)

@@ -42,7 +42,7 @@ from pipeline.configs import (
     TRAINER_MODULE_FILE,
     TRANSFORM_MODULE_FILE,
 )
-from pipeline.trainer import LABEL_KEY_CONFIG
+from pipeline.trainer import LABEL_KEY_CONFIG, STRATEGY_CONFIG, check_trainer_strategy
 from ssr_keras.data import layouts
 from ssr_keras.training import TrainConfig
 
@@ -125,6 +125,7 @@ def create_pipeline(
     enable_cache: bool = True,
     transform_module_file: str = TRANSFORM_MODULE_FILE,
     trainer_module_file: str = TRAINER_MODULE_FILE,
+    strategy: str = "default",
 ) -> tfx.dsl.Pipeline:
     """Builds the CSV -> pushed-model TFX pipeline for one dataset layout.
 
@@ -149,6 +150,9 @@ def create_pipeline(
         enable_cache: reuse the outputs of components whose inputs and code did not change.
         transform_module_file: file defining `preprocessing_fn(inputs, custom_config)`.
         trainer_module_file: file defining `run_fn(fn_args)`.
+        strategy: the Trainer's `tf.distribute` strategy (`ssr_keras.training.strategy`): "default",
+            "mirrored" or "parameter-server" (the cluster from `TF_CONFIG`, the Trainer's process being
+            its chief; needs `train_steps` and `eval_steps`).
 
     Returns:
         The `tfx.dsl.Pipeline`, to run with e.g. `tfx.orchestration.LocalDagRunner().run(...)`.
@@ -156,7 +160,7 @@ def create_pipeline(
     dataset_layout = layouts.get_layout(layout)
     if not isinstance(train_config, TrainConfig):
         train_config = TrainConfig.from_dict(dict(train_config or {}))  # fail now on a typo, not after Transform
-    train_config = train_config.replace(layout=dataset_layout.name)
+    train_config = train_config.replace(layout=dataset_layout.reference)  # a name, or a layout file inline
     if train_config.max_train_rows or train_config.max_valid_rows:
         raise ValueError("train_config: max_train_rows / max_valid_rows are not used by the pipeline; slice the "
                          f"input files instead (ssr-pipeline run --max-rows). Received: {train_config.max_train_rows!r}"
@@ -167,13 +171,14 @@ def create_pipeline(
         raise ValueError(f"eval_steps must be positive or None, got {eval_steps}.")
     if not fileio.isdir(data_root):
         raise ValueError(f"data_root {data_root!r} is not a folder of CSV files.")
+    check_trainer_strategy(strategy, train_steps, eval_steps)
 
     input_config, output_config = example_gen_splits(data_root, dataset_layout)
     example_gen_component = FileBasedExampleGen(
         input_base=data_root,
         input_config=input_config,
         output_config=output_config,
-        custom_config=example_gen.layout_custom_config(dataset_layout.name, LABEL_KEY),
+        custom_config=example_gen.layout_custom_config(dataset_layout.reference, LABEL_KEY),
         custom_executor_spec=executor_spec.BeamExecutorSpec(example_gen.Executor),
     ).with_id("LayoutCsvExampleGen")
 
@@ -185,7 +190,8 @@ def create_pipeline(
         examples=example_gen_component.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         module_file=transform_module_file,
-        custom_config={"layout": dataset_layout.name, "label_key": LABEL_KEY, "min_count": train_config.min_count},
+        custom_config={"layout": dataset_layout.reference, "label_key": LABEL_KEY,
+                       "min_count": train_config.min_count},
     )
 
     trainer = tfx.components.Trainer(
@@ -194,7 +200,7 @@ def create_pipeline(
         transform_graph=transform.outputs["transform_graph"],
         train_args=tfx.proto.TrainArgs(num_steps=train_steps or 0),  # 0: unset, see trainer.run_fn
         eval_args=tfx.proto.EvalArgs(num_steps=eval_steps or 0),
-        custom_config={**train_config.to_dict(), LABEL_KEY_CONFIG: LABEL_KEY},
+        custom_config={**train_config.to_dict(), LABEL_KEY_CONFIG: LABEL_KEY, STRATEGY_CONFIG: strategy},
     )
 
     # The change threshold compares against the latest blessed model (none on the first run).

@@ -3,12 +3,32 @@
 Handlers raise `ServingError` wherever a request is found wrong; the servicer turns it into
 `context.abort(code, message)`. Messages follow TF Serving's wording where it has one, so clients
 written against TF Serving see the same text (e.g. "Servable not found for request: Latest(m)").
+
+A message may quote request data (TensorFlow's parse errors do), so it is made printable ASCII
+(`printable`: other characters escaped) and cut to `MAX_MESSAGE_CHARS`; `log_line` is the one
+log line a failed request writes, its reason cut to `MAX_LOG_REASON_CHARS`.
 """
 
 from __future__ import annotations
 
 import grpc
 import tensorflow as tf
+
+# The longest message a client gets back, and the longest reason a failed request's log line holds.
+MAX_MESSAGE_CHARS = 1000
+MAX_LOG_REASON_CHARS = 200
+
+
+def printable(text: str, limit: int) -> str:
+    """`text` as printable ASCII (anything else escaped: `\\n`, `\\x00`, `\\u00e9`), cut to `limit` characters.
+
+    >>> printable("bad\\nvalue: \\x00\\xff", 100)
+    'bad\\\\nvalue: \\\\x00\\\\xff'
+    >>> printable("x" * 10, 6)
+    'xxx...'
+    """
+    escaped = "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in text)
+    return escaped if len(escaped) <= limit else escaped[:max(0, limit - 3)] + "..."
 
 
 class ServingError(Exception):
@@ -27,9 +47,20 @@ class ServingError(Exception):
     """
 
     def __init__(self, code: grpc.StatusCode, message: str):
+        message = printable(message, MAX_MESSAGE_CHARS)
         super().__init__(f"{code.name}: {message}")
         self.code = code
         self.message = message
+
+
+def log_line(method: str, target: str, error: ServingError) -> str:
+    """The one log line of a failed request: method, model/version/signature, status, a short reason.
+
+    >>> log_line("Predict", "toy/latest/serving_default", invalid_argument("Feature: item is required"))
+    'Predict toy/latest/serving_default -> INVALID_ARGUMENT: Feature: item is required'
+    """
+    return (f"{printable(method, 40)} {printable(target, 200)} -> {error.code.name}: "
+            f"{printable(error.message, MAX_LOG_REASON_CHARS)}")
 
 
 def invalid_argument(message: str) -> ServingError:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from typing import Dict
+from typing import Dict, List, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 # TF Serving reads at most this many warm-up records.
 MAX_WARMUP_RECORDS = 1000
+# A request larger than this is scored this many examples per signature call, so what the model
+# allocates per call (parsed features, activations) stays bounded whatever the request size.
+CHUNK_EXAMPLES = 4096
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +47,8 @@ class Limits:
     """Per-request limits.
 
     Args:
-        max_batch_size: most examples (0th dimension) a request may carry; 0 = unlimited.
+        max_batch_size: most examples (0th dimension) a request may carry; 0 = unlimited (the gRPC
+            message size is the guard; large requests are scored `CHUNK_EXAMPLES` at a time).
         max_tensor_elements: most elements one request tensor may declare.
         check_method_names: require Classify/Regress signatures to carry the classify/regress
             method name (TF Serving's `--enable_signature_method_name_check`).
@@ -77,8 +81,8 @@ def predict(servable: Servable, request: predict_pb2.PredictRequest, limits: Lim
     tensors.check_inputs(signature.key, definition, request.inputs)
     arrays = {alias: tensors.to_ndarray(proto, alias, limits.max_tensor_elements)
               for alias, proto in request.inputs.items()}
-    tensors.check_shapes(signature.key, definition, arrays, limits.max_batch_size)
-    outputs = signature.run(arrays)
+    batch_size = tensors.check_shapes(signature.key, definition, arrays, limits.max_batch_size)
+    outputs = run_in_chunks(signature, arrays, batch_size)
     response = predict_pb2.PredictResponse(model_spec=model_spec(servable, signature.key))
     for alias in output_aliases:
         response.outputs[alias].CopyFrom(tensors.to_tensor_proto(outputs[alias]))
@@ -194,9 +198,37 @@ def _example_signature(servable: Servable, key: str, method_name: str, limits: L
     return signature
 
 
+def run_in_chunks(signature: Signature, arrays: Mapping[str, np.ndarray], batch_size: int,
+                  chunk: int | None = None) -> Dict[str, np.ndarray]:
+    """Runs `signature` on `chunk` examples at a time and concatenates the outputs along dimension 0.
+
+    A request of at most `chunk` (default `CHUNK_EXAMPLES`) examples is one call. Larger ones need
+    every input and output to be batch-major (dimension 0 = the examples), which INVALID_ARGUMENT
+    reports otherwise.
+    """
+    chunk = chunk or CHUNK_EXAMPLES
+    if batch_size <= chunk:
+        return signature.run(arrays)
+    not_batched = sorted(alias for alias, array in arrays.items() if array.ndim == 0 or array.shape[0] != batch_size)
+    if not_batched:
+        raise errors.invalid_argument(f"Signature '{signature.key}': inputs {not_batched} have no batch dimension, "
+                                      f"so a request of {batch_size} examples cannot be scored {chunk} at a time.")
+    parts: Dict[str, List[np.ndarray]] = {}
+    for start in range(0, batch_size, chunk):
+        size = min(chunk, batch_size - start)
+        outputs = signature.run({alias: array[start:start + size] for alias, array in arrays.items()})
+        for name, value in outputs.items():
+            if value.ndim == 0 or value.shape[0] != size:
+                raise errors.invalid_argument(f"Signature '{signature.key}' output '{name}' has shape "
+                                              f"{list(value.shape)} for {size} examples: not batch-major, so a "
+                                              f"request of {batch_size} examples cannot be scored {chunk} at a time.")
+            parts.setdefault(name, []).append(value)
+    return {name: np.concatenate(values) for name, values in parts.items()}
+
+
 def _run_examples(signature: Signature, examples: np.ndarray) -> Dict[str, np.ndarray]:
     (alias,) = signature.definition.inputs
-    outputs = signature.run({alias: examples})
+    outputs = run_in_chunks(signature, {alias: examples}, len(examples))
     for name, value in outputs.items():
         if value.ndim == 0 or value.shape[0] != len(examples):
             raise errors.invalid_argument(f"Signature '{signature.key}' output '{name}' has shape "

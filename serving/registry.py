@@ -1,11 +1,13 @@
 """Which versions of a model are served, and swapping them without failing a request.
 
 `ModelRegistry` follows TF Serving's file-system source: versions are the numeric sub-directories of
-the base path holding a SavedModel. The newest `num_latest_versions` (plus any version a label names)
-are served. `refresh()` loads and warms a new version *before* publishing it, then replaces the
-served map in one assignment under a lock (the atomic swap); a retired version stays alive until its
-last in-flight request ends, then it is unloaded. A version that fails to load is skipped (the old
-one keeps serving) until its files change.
+the base path holding a SavedModel. The versions a `VersionPolicy` selects (default: the newest one),
+plus any version a label names, are served. `refresh()` loads and warms a new version *before*
+publishing it, then replaces the served map in one assignment under a lock (the atomic swap); a
+retired version stays alive until its last in-flight request ends, then it is unloaded and its
+memory given back to the system (`serving.memory`). `unload_all()` retires every version (a model
+removed from the config). A version that fails to load is skipped (the old one keeps serving) until
+its files change.
 
 Example:
 
@@ -29,7 +31,9 @@ import tensorflow as tf
 from tensorflow_serving.apis import get_model_status_pb2, model_pb2
 
 from serving import errors
+from serving.memory import release_memory
 from serving.servable import Servable
+from serving.version_policy import VersionPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +63,14 @@ class ModelRegistry:
         base_path: directory whose numeric sub-directories are versions (`<base_path>/<version>/`).
         version_labels: label -> version (e.g. `{"stable": 3, "canary": 4}`); labelled versions stay
             loaded even when they are not among the latest.
-        num_latest_versions: how many of the newest versions to serve.
+        num_latest_versions: how many of the newest versions to serve (unless `version_policy` is given).
+        version_policy: which versions to serve (latest N, specific ones, all).
         load: builds a `Servable` from (name, version, path); default `Servable.load`.
         warm_up: called on a freshly loaded servable before it is published; raising rejects it.
     """
 
     def __init__(self, model_name: str, base_path: str, *, version_labels: Mapping[str, int] | None = None,
-                 num_latest_versions: int = 1,
+                 num_latest_versions: int = 1, version_policy: VersionPolicy | None = None,
                  load: Callable[[str, int, str], Servable] = Servable.load,
                  warm_up: Callable[[Servable], object] | None = None):
         if not model_name:
@@ -75,7 +80,7 @@ class ModelRegistry:
         self.model_name = model_name
         self.base_path = base_path
         self.version_labels = dict(version_labels or {})
-        self.num_latest_versions = num_latest_versions
+        self.version_policy = version_policy or VersionPolicy.latest_versions(num_latest_versions)
         self._load = load
         self._warm_up = warm_up
         self._lock = threading.Lock()  # guards everything below; held only for dict operations
@@ -87,6 +92,7 @@ class ModelRegistry:
         self._failed: Dict[int, Tuple] = {}  # version -> its files' state when it failed to load
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._removed = False  # unload_all() was called: refresh() serves nothing any more
 
     # ---- requests ------------------------------------------------------------------------------
 
@@ -132,8 +138,8 @@ class ModelRegistry:
             while True:
                 candidates = [v for v in on_disk
                               if v not in self._failed or self._failed[v] != _files_state(on_disk[v])]
-                wanted = set(sorted(candidates)[-self.num_latest_versions:])
-                wanted |= {v for v in self.version_labels.values() if v in candidates}
+                wanted = set() if self._removed else self.version_policy.select(candidates)
+                wanted |= {v for v in self.version_labels.values() if v in candidates and not self._removed}
                 pending = sorted(wanted - set(self._served) - set(loaded), reverse=True)
                 if not pending:
                     break
@@ -143,12 +149,25 @@ class ModelRegistry:
                         break  # `wanted` changes (the failed version drops out): recompute
                     loaded[version] = servable
             served = {v: self._served.get(v) or loaded[v] for v in wanted}
-            if not served and self._served:
+            if not served and self._served and not self._removed:
                 logger.warning("No loadable version of model %s under %s; keeping versions %s.",
                                self.model_name, self.base_path, sorted(self._served))
                 return self.served_versions()
             self._publish(served)
             return self.served_versions()
+
+    def reconfigure(self, version_policy: VersionPolicy, version_labels: Mapping[str, int]) -> List[int]:
+        """Applies a new version policy and labels (a reloaded config file), then refreshes."""
+        with self._refresh_lock:
+            self.version_policy = version_policy
+            self.version_labels = dict(version_labels)
+        return self.refresh()
+
+    def unload_all(self) -> None:
+        """Stops watching and retires every version; in-flight requests finish on theirs first."""
+        self.stop_watching()
+        self._removed = True
+        self.refresh()
 
     def start_watching(self, poll_seconds: float,
                        on_change: Callable[[List[int]], object] | None = None) -> None:
@@ -221,10 +240,14 @@ class ModelRegistry:
             if self._in_flight[key]:
                 return
             del self._in_flight[key]
-            if key in self._retiring:
-                self._unload(self._retiring.pop(key))
+            if key not in self._retiring:
+                return
+            self._unload(self._retiring.pop(key))
+        del servable
+        _release_memory_soon()
 
     def _publish(self, served: Dict[int, Servable]) -> None:
+        unloaded = False
         with self._lock:
             previous, self._served = self._served, served
             for version in served:
@@ -237,9 +260,13 @@ class ModelRegistry:
                     self._statuses[version] = VersionStatus(version, State.UNLOADING)
                 else:
                     self._unload(servable)
+                    unloaded = True
         if served.keys() != previous.keys():
             logger.info("Model %s now serves versions %s (was %s).", self.model_name, sorted(served),
                         sorted(previous))
+        if unloaded:
+            del previous, servable
+            _release_memory_soon()
 
     def _unload(self, servable: Servable) -> None:
         # Caller holds self._lock. Dropping the last reference frees the version's graphs and variables.
@@ -280,6 +307,32 @@ class ModelRegistry:
                                    or tf.io.gfile.exists(os.path.join(path, "saved_model.pbtxt"))):
                 versions[int(name)] = path
         return versions
+
+
+def check_base_path(base_path: str) -> None:
+    """Start-up check: `base_path` must be a directory holding numbered version folders.
+
+    Raises:
+        ValueError: saying what was found instead (a missing path, a version folder itself, other
+            entries, nothing).
+    """
+    if not tf.io.gfile.isdir(base_path):
+        raise ValueError(f"Model base path {base_path} is not a directory.")
+    entries = sorted(name.rstrip("/") for name in tf.io.gfile.listdir(base_path))
+    if any(name.isdigit() and tf.io.gfile.isdir(os.path.join(base_path, name)) for name in entries):
+        return
+    expected = f"expected numbered version folders such as {os.path.join(base_path, '1')}/saved_model.pb"
+    if "saved_model.pb" in entries or "saved_model.pbtxt" in entries:
+        raise ValueError(f"Model base path {base_path} is a SavedModel (a version folder), not a base path: "
+                         f"{expected}; point it at the folder that holds the version folders.")
+    found = ", ".join(entries[:10]) + (f", ... ({len(entries)} entries)" if len(entries) > 10 else "")
+    raise ValueError(f"Model base path {base_path} holds no numbered version folder ({expected}); "
+                     f"found: {found or 'nothing'}.")
+
+
+def _release_memory_soon() -> None:
+    """Gives an unloaded version's memory back, in the background (a collection takes ~0.2 s)."""
+    threading.Thread(target=release_memory, name="release-memory", daemon=True).start()
 
 
 def _files_state(path: str) -> Tuple:

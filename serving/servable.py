@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, Mapping
+from typing import Callable, Dict, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -22,6 +22,7 @@ from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
 from serving import errors
+from serving.batching import BatchedFunction, BatchingOptions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,12 +32,13 @@ class Signature:
     Args:
         key: the signature key (e.g. `serving_default`).
         definition: the SignatureDef as stored in `saved_model.pb`.
-        function: the loaded concrete function; takes the input aliases as keyword arguments.
+        function: the loaded concrete function (or a `BatchedFunction` around it); takes the input
+            aliases as keyword arguments.
     """
 
     key: str
     definition: meta_graph_pb2.SignatureDef
-    function: tf.types.experimental.ConcreteFunction
+    function: Callable[..., Mapping[str, tf.Tensor]]
 
     @property
     def method_name(self) -> str:
@@ -74,8 +76,15 @@ class Servable:
         self._module = module
 
     @classmethod
-    def load(cls, name: str, version: int, path: str) -> Servable:
-        """Loads the SavedModel at `path` (tag `serve`)."""
+    def load(cls, name: str, version: int, path: str, batching: BatchingOptions | None = None,
+             observe_batch: Callable[[str, str, int], object] | None = None) -> Servable:
+        """Loads the SavedModel at `path` (tag `serve`).
+
+        Args:
+            name, version, path: see the class.
+            batching: if set, every signature's concurrent calls are merged (`serving.batching`).
+            observe_batch: with `batching`, called with (model name, signature key, formed batch size).
+        """
         saved_model = saved_model_pb2.SavedModel()
         with tf.io.gfile.GFile(os.path.join(path, "saved_model.pb"), "rb") as f:
             saved_model.ParseFromString(f.read())
@@ -84,7 +93,8 @@ class Servable:
         if meta_graph is None:
             raise ValueError(f"SavedModel at {path} has no MetaGraph tagged {tf.saved_model.SERVING!r}.")
         module = tf.saved_model.load(path, tags=[tf.saved_model.SERVING])
-        signatures = {key: Signature(key, definition, module.signatures[key])
+        signatures = {key: Signature(key, definition, _batched(module.signatures[key], batching, observe_batch,
+                                                               name, key))
                       for key, definition in meta_graph.signature_def.items()
                       if not key.startswith("__") and key in module.signatures}
         if not signatures:
@@ -108,3 +118,12 @@ class Servable:
 
     def __repr__(self) -> str:
         return f"Servable({self.name!r}, version={self.version}, signatures={sorted(self.signatures)})"
+
+
+def _batched(function: tf.types.experimental.ConcreteFunction, batching: BatchingOptions | None,
+             observe_batch: Callable[[str, str, int], object] | None, name: str,
+             key: str) -> Callable[..., Mapping[str, tf.Tensor]]:
+    if batching is None:
+        return function
+    observe = None if observe_batch is None else (lambda size: observe_batch(name, key, size))
+    return BatchedFunction(function, batching, observe)

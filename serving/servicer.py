@@ -31,7 +31,7 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from serving import errors, inference
+from serving import errors, inference, metrics
 from serving.registry import ModelRegistry
 from serving.servable import Servable
 
@@ -47,9 +47,29 @@ def _model_spec(request: message.Message) -> model_pb2.ModelSpec:
 
 
 def _call(method: str, context: grpc.ServicerContext, spec_of: Callable[[], model_pb2.ModelSpec],
-          run: Callable[[], Response]) -> Response:
+          run: Callable[[], Response], request: message.Message | None = None) -> Response:
     """Runs a handler body and answers every failure with a status (see module docstring)."""
     started = time.perf_counter()
+    try:
+        return _answer(method, context, spec_of, run, started)
+    finally:  # counted whatever the outcome (context.abort raises)
+        _observe(method, context, spec_of, request, started)
+
+
+def _observe(method: str, context: grpc.ServicerContext, spec_of: Callable[[], model_pb2.ModelSpec],
+             request: message.Message | None, started: float) -> None:
+    try:
+        spec = spec_of()
+    except errors.ServingError:
+        spec = model_pb2.ModelSpec()
+    code = context.code() if hasattr(context, "code") else None
+    status = code.name if isinstance(code, grpc.StatusCode) else "OK"
+    metrics.observe_request("grpc", method, spec.name, spec.signature_name, status, time.perf_counter() - started,
+                            metrics.request_batch_size(request) if request is not None else None)
+
+
+def _answer(method: str, context: grpc.ServicerContext, spec_of: Callable[[], model_pb2.ModelSpec],
+            run: Callable[[], Response], started: float) -> Response:
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("%s %s started", method, _describe(spec_of))
     try:
@@ -63,8 +83,8 @@ def _call(method: str, context: grpc.ServicerContext, spec_of: Callable[[], mode
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s OK in %.2f ms", method, _describe(spec_of), 1e3 * (time.perf_counter() - started))
         return response
-    if logger.isEnabledFor(logging.DEBUG):
-        logger.debug("%s %s -> %s: %s", method, _describe(spec_of), failure.code.name, failure.message)
+    # One line per failed request, escaped and cut short: never the request's bytes themselves.
+    logger.info("%s", errors.log_line(method, _describe(spec_of), failure))
     context.abort(failure.code, failure.message)
 
 
@@ -96,7 +116,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             with self.registry.acquire(spec_of()) as servable:
                 return infer(servable)
 
-        return _call(method, context, spec_of, run)
+        return _call(method, context, spec_of, run, request)
 
     def Predict(self, request: predict_pb2.PredictRequest, context) -> predict_pb2.PredictResponse:
         return self._serve("Predict", request, context, lambda: _model_spec(request),

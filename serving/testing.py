@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 import threading
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -77,20 +77,43 @@ def toy_rows(count: int, seed: int = 0) -> List[Dict[str, str]]:
     return [{"user": f"u{rng.randrange(11)}", "item": f"i{rng.randrange(22)}"} for _ in range(count)]
 
 
-def start_server_process(base_path: str, model_name: str) -> Tuple[subprocess.Popen, int]:
+def start_server_process(base_path: str, model_name: str, extra_args: Sequence[str] = ()
+                         ) -> Tuple[subprocess.Popen, int]:
     """Starts `ssr-serve` on `base_path` in a subprocess on a free 127.0.0.1 port; returns it and the port.
 
     Raises:
         RuntimeError: the server exited before serving.
     """
-    process = subprocess.Popen(
-        [sys.executable, "-m", "serving.server", "--model-base-path", base_path, "--model-name", model_name,
-         "--port", "0", "--host", "127.0.0.1", "--poll-seconds", "0"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    process, port, _ = start_server(["--model-base-path", base_path, "--model-name", model_name,
+                                     "--poll-seconds", "0", *extra_args])
+    return process, port
+
+
+def _drain(process: subprocess.Popen, log: List[str] | None) -> None:
     for line in iter(process.stderr.readline, ""):
-        match = re.search(r"Serving model \S+ versions \S+ on 127\.0\.0\.1:(\d+)", line)
+        if log is not None:
+            log.append(line)
+
+
+def start_server(args: Sequence[str], log: List[str] | None = None) -> Tuple[subprocess.Popen, int, int]:
+    """Starts `ssr-serve ARGS --port 0 --host 127.0.0.1` in a subprocess; returns it, its gRPC port and its
+    REST port (0 if off; pass `--rest_api_port` with a free port to turn REST on).
+
+    Args:
+        args: command-line arguments.
+        log: if given, every line the server writes to stderr is appended to it (from a thread).
+
+    Raises:
+        RuntimeError: the server exited before serving, with its last log lines.
+    """
+    process = subprocess.Popen([sys.executable, "-m", "serving.server_cli", "--port", "0", "--host", "127.0.0.1",
+                                *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    lines = log if log is not None else []
+    for line in iter(process.stderr.readline, ""):
+        lines.append(line)
+        match = re.search(r"ssr-serve ready: grpc port (\d+), rest port (\d+)", line)
         if match:
             # Keep draining stderr so the server never blocks on a full pipe.
-            threading.Thread(target=lambda: [None for _ in iter(process.stderr.readline, "")], daemon=True).start()
-            return process, int(match.group(1))
-    raise RuntimeError(f"ssr-serve exited with {process.wait()} before serving.")
+            threading.Thread(target=_drain, args=(process, log), daemon=True).start()
+            return process, int(match.group(1)), int(match.group(2))
+    raise RuntimeError(f"ssr-serve exited with {process.wait()} before serving: {''.join(lines[-5:])}")

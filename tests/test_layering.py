@@ -17,8 +17,6 @@ ALLOWED_FUNCTION_IMPORTS = {
     # Optional dependencies, documented where they are imported.
     "ssr_keras/analysis/plotting.py": {"matplotlib", "matplotlib.pyplot"},  # the `models` extra
     "ssr_keras/export/warmup.py": {"tensorflow_serving.apis"},  # the `serving` extra
-    # CLIs start without TFX so that `--help` and argument errors answer at once.
-    "pipeline/cli.py": {"tfx", "tfx.dsl.io", "pipeline", "pipeline.progress", "pipeline.run_summary"},
 }
 
 

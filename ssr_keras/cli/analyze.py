@@ -13,15 +13,10 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Sequence
 
-from ssr_keras.analysis import analyze_kernels, load_dense_kernels, plot_implicit_sparsity
-
-# The paper's figures (arXiv 2604.08011), printed beside ours for comparison.
-PAPER_NEAR_ZERO = 0.92
-PAPER_TOP_SHARE = 0.80
+from ssr_keras.cli.launch import add_verbose_flag, run_command
 
 
 def _fraction(text: str) -> float:
@@ -32,47 +27,21 @@ def _fraction(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ssr-analyze", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(prog="ssr-analyze", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True,
                         help="SavedModel directory, TF checkpoint prefix or Keras .h5 weights file")
     parser.add_argument("--threshold", type=_fraction, default=0.01,
-                        help="near zero: |w| below this fraction of the layer's max |w|")
+                        help="near zero: |w| below this fraction of the layer's max |w| (default: 0.01)")
     parser.add_argument("--top-fraction", type=_fraction, default=0.04,
-                        help="fraction of input dimensions whose squared-weight share is reported")
-    parser.add_argument("--plot", default=None, help="write a histogram PNG here")
+                        help="fraction of input dimensions whose squared-weight share is reported (default: 0.04)")
+    parser.add_argument("--plot", default=None, help="write a histogram PNG here (default: no plot)")
     parser.add_argument("--json", default=None, help="write the report JSON here (default: stdout)")
+    add_verbose_flag(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    kernels = load_dense_kernels(args.model)
-    if not kernels:
-        print(f"ssr-analyze: no dense kernels found in {args.model}", file=sys.stderr)
-        return 1
-    report = analyze_kernels(kernels, args.threshold, args.top_fraction)
-    result = dict(report.to_json(), model=args.model,
-                  paper={"near_zero_fraction": PAPER_NEAR_ZERO, "top_input_mass_share": PAPER_TOP_SHARE})
-    if args.plot:
-        plot_implicit_sparsity(kernels, report, args.plot)
-        result["plot"] = args.plot
-
-    print(f"{'kernel':72s} {'shape':>12s} {'near-zero':>10s} {'top-share':>10s}", file=sys.stderr)
-    for k in report.kernels:
-        print(f"{k.name[-72:]:72s} {'x'.join(map(str, k.shape)):>12s} {k.near_zero_fraction:10.1%} "
-              f"{k.top_input_mass_share:10.1%}", file=sys.stderr)
-    print(f"all kernels: {report.near_zero_fraction:.1%} of weights below {args.threshold:g} x max|w| "
-          f"(paper: >{PAPER_NEAR_ZERO:.0%}); top {args.top_fraction:.0%} of input dims hold "
-          f"{report.top_input_mass_share:.1%} of squared-weight mass (paper: {PAPER_TOP_SHARE:.0%})",
-          file=sys.stderr)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        print(text)
-    return 0
+    return run_command("ssr-analyze", "ssr_keras.cli.analyze_command", build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -21,16 +21,28 @@ Downloading the public sets: `from ssr_keras.data.download import download` (kep
 namespace so that `ssr_keras.data.download` stays the module).
 """
 
-from ssr_keras.data import ids
-from ssr_keras.data.csv_files import MalformedRowError
-from ssr_keras.data.field_lookup import FieldLookup
-from ssr_keras.data.field_spec import FieldSpec
-from ssr_keras.data.frappe import build_frappe_ctr
-from ssr_keras.data.layouts import LAYOUTS, Layout, criteo_log_squared, get_layout
-from ssr_keras.data.movielens import prepare_movielens
-from ssr_keras.data.raw_examples import RawExampleParser, VocabularyIds, raw_feature_spec
-from ssr_keras.data.reader import make_dataset
-from ssr_keras.data.vocabulary import Vocabularies, build_vocabularies
+import importlib
+
+# Public name -> the module defining it; imported on first use (PEP 562) so that a light submodule
+# (`ssr_keras.data.layout_file`, read by the CLIs before TensorFlow starts) does not import TensorFlow.
+_EXPORTS = {
+    "ids": None,
+    "MalformedRowError": "csv_files",
+    "FieldLookup": "field_lookup",
+    "FieldSpec": "field_spec",
+    "build_frappe_ctr": "frappe",
+    "LAYOUTS": "layouts",
+    "Layout": "layouts",
+    "criteo_log_squared": "layouts",
+    "get_layout": "layouts",
+    "prepare_movielens": "movielens",
+    "RawExampleParser": "raw_examples",
+    "VocabularyIds": "raw_examples",
+    "raw_feature_spec": "raw_examples",
+    "make_dataset": "reader",
+    "Vocabularies": "vocabulary",
+    "build_vocabularies": "vocabulary",
+}
 
 __all__ = [
     "LAYOUTS",
@@ -50,3 +62,16 @@ __all__ = [
     "prepare_movielens",
     "raw_feature_spec",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ssr_keras.data' has no attribute {name!r}")
+    module = _EXPORTS[name]
+    if module is None:
+        return importlib.import_module(f"ssr_keras.data.{name}")
+    return getattr(importlib.import_module(f"ssr_keras.data.{module}"), name)
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

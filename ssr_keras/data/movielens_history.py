@@ -78,6 +78,7 @@ class HistoryCTRData:
         num_known_items: catalog ids `1..num_known_items` were rated in the training window.
         num_users: rows of a user table (training-window users + the OOV bucket).
         valid_time / test_time: the cut timestamps.
+        user_keys: int64 `[num_users]`: the raw user id of each user id (`-1` at `OOV_ID`).
     """
 
     splits: Dict[str, Dict[str, np.ndarray]]
@@ -86,6 +87,115 @@ class HistoryCTRData:
     num_users: int
     valid_time: int
     test_time: int
+    user_keys: np.ndarray = dataclasses.field(default_factory=lambda: np.array([-1], np.int64))
+
+
+@dataclasses.dataclass(frozen=True)
+class EventLog:
+    """Every event of each key (a raw movie or user id), by key: what a served model counts maturity from.
+
+    Built from the training window only (`event_log`), it is frozen into an export
+    (`ssr_keras.export.export_history_ranker`), which computes `MATURITY_FEATURES` / `USER_STATS_FEATURES`
+    of a request at its timestamp from it, as `maturity_at` / `user_stats_at` do here.
+
+    Attributes:
+        keys: int64 `[K]` sorted unique keys.
+        row_splits: int64 `[K + 1]`: key `keys[k]` owns events `row_splits[k]:row_splits[k + 1]`.
+        times: int64 `[E]` event timestamps, sorted within each key.
+        liked: bool `[E]` whether each event is positive.
+    """
+
+    keys: np.ndarray
+    row_splits: np.ndarray
+    times: np.ndarray
+    liked: np.ndarray
+
+
+def event_log(keys: Sequence[int], times: Sequence[int], liked: Sequence[bool]) -> EventLog:
+    """Groups events by key, each key's events sorted by time.
+
+    >>> log = event_log([7, 3, 7], [50, 10, 20], [True, False, False])
+    >>> log.keys.tolist(), log.row_splits.tolist(), log.times.tolist()
+    ([3, 7], [0, 1, 3], [10, 20, 50])
+    """
+    keys, times = np.asarray(keys, np.int64), parse_timestamps(np.asarray(times))
+    liked = np.asarray(liked, bool)
+    order = np.lexsort((times, keys))
+    unique, counts = np.unique(keys, return_counts=True)
+    return EventLog(unique, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), times[order], liked[order])
+
+
+def _past_events(log: EventLog, keys: Sequence[int], times: Sequence[int]):
+    """Per query `(key, t)`: its key's event times and liked flags strictly before `t`."""
+    keys, times = np.asarray(keys, np.int64), np.asarray(times, np.int64)
+    rows = np.searchsorted(log.keys, keys)
+    found = (rows < len(log.keys)) & (log.keys[np.minimum(rows, len(log.keys) - 1)] == keys) if len(log.keys) \
+        else np.zeros(len(keys), bool)
+    for key_found, row, t in zip(found, rows, times):
+        if not key_found:
+            yield np.zeros(0, np.int64), np.zeros(0, bool), t
+            continue
+        event_times = log.times[log.row_splits[row]:log.row_splits[row + 1]]
+        event_liked = log.liked[log.row_splits[row]:log.row_splits[row + 1]]
+        before = event_times < t
+        yield event_times[before], event_liked[before], t
+
+
+def maturity_at(log: EventLog, keys: Sequence[int], times: Sequence[int], window_days: float = 30.0) -> np.ndarray:
+    """`MATURITY_FEATURES` float32 `[n, 4]` of items `keys` at `times`, from the events in `log` before each time.
+
+    On a training event, with `log` the training window's item events, this equals the task's own
+    `maturity` feature (all its past events are in the window).
+    """
+    window = int(window_days * SECONDS_PER_DAY)
+    rows = []
+    for past_times, past_liked, t in _past_events(log, keys, times):
+        recent = past_times >= t - window
+        age = (t - past_times.min()) / SECONDS_PER_DAY if len(past_times) else 0.0
+        rows.append([age, recent.sum(), past_liked[recent].sum(), len(past_times)])
+    return np.log1p(np.asarray(rows, np.float64).reshape(-1, len(MATURITY_FEATURES))).astype(np.float32)
+
+
+def user_stats_at(log: EventLog, keys: Sequence[int], times: Sequence[int]) -> np.ndarray:
+    """`USER_STATS_FEATURES` float32 `[n, 2]` of users `keys` at `times`, from the events in `log` before each time."""
+    rows = [[np.log1p(len(past_times)), (past_liked.sum() + 1.0) / (len(past_times) + 2.0)]
+            for past_times, past_liked, _ in _past_events(log, keys, times)]
+    return np.asarray(rows, np.float64).reshape(-1, len(USER_STATS_FEATURES)).astype(np.float32)
+
+
+def training_users(train_users: Sequence[int]) -> np.ndarray:
+    """`user_keys` (raw user id of each user id, `-1` at `OOV_ID`) of the training window's users.
+
+    >>> training_users([5, 9, 9]).tolist()
+    [-1, 9, 5]
+    """
+    user_ids = _frequency_vocabulary(np.asarray(train_users, np.int64))
+    user_keys = np.full(len(user_ids) + 1, -1, np.int64)
+    for key, index in user_ids.items():
+        user_keys[index] = key
+    return user_keys
+
+
+def training_catalog(train_items: Sequence[int], catalog: Sequence[int], min_item_count: int = 2
+                     ) -> Tuple[np.ndarray, int]:
+    """Catalog ids from the training window's rated items (`catalog_keys`, `num_known_items`; module docstring).
+
+    >>> keys, known = training_catalog([30, 10, 30], catalog=[10, 20, 30], min_item_count=1)
+    >>> keys.tolist(), known
+    ([-1, 30, 10, 20], 2)
+    """
+    train_items = np.asarray(train_items, np.int64)
+    catalog = np.unique(np.asarray(catalog, np.int64))
+    train_keys, train_counts = np.unique(train_items, return_counts=True)
+    frequent = train_keys[train_counts >= min_item_count]
+    item_ids = _frequency_vocabulary(train_items[np.isin(train_items, frequent)])
+    num_known = len(item_ids)
+    for key in catalog[~np.isin(catalog, frequent)]:
+        item_ids[int(key)] = len(item_ids) + 1
+    catalog_keys = np.full(len(item_ids) + 1, -1, np.int64)
+    for key, index in item_ids.items():
+        catalog_keys[index] = key
+    return catalog_keys, num_known
 
 
 def parse_timestamps(values: Sequence, name: str = "timestamp") -> np.ndarray:
@@ -220,16 +330,11 @@ def build_history_ctr(events: Mapping[str, Sequence], catalog: Sequence[int], va
     if isinstance(min_item_count, bool) or not isinstance(min_item_count, (int, np.integer)) or min_item_count < 1:
         raise ValueError(f"`min_item_count` must be a positive integer. Received: min_item_count={min_item_count!r}")
     train = time < valid_time
-    train_keys, train_counts = np.unique(item[train], return_counts=True)
-    frequent = train_keys[train_counts >= min_item_count]
-    item_ids = _frequency_vocabulary(item[train][np.isin(item[train], frequent)])
-    num_known = len(item_ids)
-    for key in catalog[~np.isin(catalog, frequent)]:
-        item_ids[int(key)] = len(item_ids) + 1
-    catalog_keys = np.full(len(item_ids) + 1, -1, np.int64)
-    for key, index in item_ids.items():
-        catalog_keys[index] = key
-    user_ids = _frequency_vocabulary(user[train])
+    train_keys = np.unique(item[train])
+    catalog_keys, num_known = training_catalog(item[train], catalog, min_item_count)
+    item_ids = {int(key): index for index, key in enumerate(catalog_keys) if index != OOV_ID}
+    user_keys = training_users(user[train])
+    user_ids = {int(key): index for index, key in enumerate(user_keys) if index != OOV_ID}
 
     catalog_item = np.array([item_ids[int(k)] for k in item], np.int64)
     liked = rating >= positive_threshold
@@ -251,7 +356,7 @@ def build_history_ctr(events: Mapping[str, Sequence], catalog: Sequence[int], va
             "item": catalog_item[index], "history": history[index], "maturity": maturity[index],
             "user_stats": user_stats[index],
             "label": liked[index].astype(np.float32), "is_cold": is_cold[index], "timestamp": time[index]}
-    return HistoryCTRData(splits, catalog_keys, num_known, len(user_ids) + 1, valid_time, test_time)
+    return HistoryCTRData(splits, catalog_keys, num_known, len(user_ids) + 1, valid_time, test_time, user_keys)
 
 
 def read_movielens_history(data_dir: str | os.PathLike, **kwargs) -> HistoryCTRData:

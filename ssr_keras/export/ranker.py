@@ -1,7 +1,7 @@
 """`export_ranker`: a ranking model as a SavedModel TF Serving can Predict, Classify and Regress.
 
-Requests carry raw features as serialized `tf.Example`s (every raw feature column a `bytes` feature
-holding the CSV text), so a client needs nothing but the data set's layout. The export has four
+Requests carry raw features as serialized `tf.Example`s, typed as TFX's CsvExampleGen types the CSV
+columns (`ssr_keras.data.raw_examples`), so a client needs nothing but the data set's layout. The export has four
 signatures over the same computation, `examples -> examples_to_features -> model`:
 
 | key                                | method_name                   | input      | outputs               |
@@ -30,6 +30,7 @@ from typing import Callable, Dict, Mapping, Sequence
 import tensorflow as tf
 import tf_keras as keras
 
+from ssr_keras.data.raw_examples import RawExampleParser
 from ssr_keras.export.saved_model import check_new_version_dir, save_servable
 from ssr_keras.export.signature_names import (
     CLASS_LABELS,
@@ -56,6 +57,7 @@ def export_ranker(
     feature_columns: Sequence[str],
     *,
     warmup_examples: Sequence[Mapping[str, str]] | None = None,
+    column_types: Mapping[str, str] | None = None,
 ) -> str:
     """Writes `model` as a TF Serving SavedModel taking serialized `tf.Example`s.
 
@@ -67,9 +69,12 @@ def export_ranker(
         examples_to_features: traceable callable, serialized `tf.Example`s `tf.string [None]` -> the
             model's feature dict. Any lookup tables it uses must be tracked, i.e. it is a Keras
             layer / `tf.Module`, or its tables belong to `model`.
-        feature_columns: the raw feature columns a request carries, each a `bytes` feature.
+        feature_columns: the raw feature columns a request carries.
         warmup_examples: raw rows (column -> string value) recorded as warm-up requests. Default: one
             row with "0" in every column, skipped with a warning if the model cannot score it.
+        column_types: column -> `"int64"` / `"float"` / `"bytes"`, how warm-up requests type each
+            column (`make_example`). Default: the layout's types when `examples_to_features` is a
+            `RawExampleParser`, else bytes.
 
     Returns:
         `export_dir`.
@@ -85,6 +90,8 @@ def export_ranker(
     """
     feature_columns = _check_feature_columns(feature_columns)
     check_new_version_dir(export_dir)
+    if column_types is None and isinstance(examples_to_features, RawExampleParser):
+        column_types = examples_to_features.layout.column_types
 
     def probabilities(serialized: tf.Tensor) -> tf.Tensor:
         features = examples_to_features(serialized)
@@ -108,7 +115,7 @@ def export_ranker(
     def regress(inputs: tf.Tensor) -> Dict[str, tf.Tensor]:
         return {tf.saved_model.REGRESS_OUTPUTS: probabilities(inputs)}
 
-    warmup_rows = _warmup_rows(predict, feature_columns, warmup_examples)
+    warmup_rows = _warmup_rows(predict, feature_columns, warmup_examples, column_types)
 
     trackables = {"model": model}
     if isinstance(examples_to_features, tf.Module):
@@ -121,7 +128,7 @@ def export_ranker(
         REGRESS_SIGNATURE: regress.get_concrete_function(),
     }, method_names=RANKER_METHOD_NAMES)
     if warmup_rows:
-        write_warmup_requests(export_dir, warmup_rows)
+        write_warmup_requests(export_dir, warmup_rows, column_types)
     logger.info("Exported serving model to %s (signatures %s).", export_dir, sorted(RANKER_METHOD_NAMES))
     return export_dir
 
@@ -145,15 +152,16 @@ def _as_column(scores: tf.Tensor) -> tf.Tensor:
                      f"shape {scores.shape}.")
 
 
-def _warmup_rows(predict: Callable, feature_columns: tuple,
-                 warmup_examples: Sequence[Mapping[str, str]] | None) -> list:
+def _warmup_rows(predict: Callable, feature_columns: tuple, warmup_examples: Sequence[Mapping[str, str]] | None,
+                 column_types: Mapping[str, str] | None) -> list:
     """Scores the warm-up rows once, eagerly: this also checks `examples_to_features` end to end."""
     rows = [dict(row) for row in warmup_examples] if warmup_examples else [dict.fromkeys(feature_columns, "0")]
     for row in rows:
         missing = [c for c in feature_columns if c not in row]
         if missing:
             raise ValueError(f"warmup example {row} lacks feature columns {missing}.")
-    serialized = tf.constant([make_example(row).SerializeToString() for row in rows])
+    rows = [{c: row[c] for c in feature_columns} for row in rows]
+    serialized = tf.constant([make_example(row, column_types).SerializeToString() for row in rows])
     predict.get_concrete_function()  # tracing errors (bad output shape...) are export errors: let them raise
     try:
         probabilities = predict(serialized)[PREDICT_OUTPUT].numpy()

@@ -21,12 +21,15 @@ from ssr_keras.export.signature_names import (
 from ssr_keras.export.tf_example import make_example
 
 
-def write_warmup_requests(export_dir: str, rows: Sequence[Mapping[str, str]]) -> str:
+def write_warmup_requests(export_dir: str, rows: Sequence[Mapping[str, str]],
+                          column_types: Mapping[str, str] | None = None) -> str:
     """Writes TF Serving warm-up records: one Predict, Classify and Regress request over `rows`.
 
     Args:
         export_dir: an exported SavedModel version directory.
         rows: raw rows (column -> value) to put in the requests.
+        column_types: column -> CsvExampleGen type (`make_example`), so warm-up requests are typed as
+            clients type theirs.
 
     Returns:
         The path of the warm-up file.
@@ -34,7 +37,7 @@ def write_warmup_requests(export_dir: str, rows: Sequence[Mapping[str, str]]) ->
     # Optional dependency (the `serving` extra): only needed once warm-up records are written.
     from tensorflow_serving.apis import classification_pb2, predict_pb2, prediction_log_pb2, regression_pb2
 
-    examples = [make_example(row) for row in rows]
+    examples = [make_example(row, column_types) for row in rows]
     predict = predict_pb2.PredictRequest()
     predict.model_spec.signature_name = PREDICT_SIGNATURE
     predict.inputs[PREDICT_INPUT].CopyFrom(

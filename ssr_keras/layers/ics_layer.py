@@ -10,6 +10,38 @@ import tf_keras as keras
 from ssr_keras.validation import check_float, check_non_negative_int
 
 
+@tf.custom_gradient
+def competitive_sparse(inputs: tf.Tensor, alpha: tf.Tensor, gamma: tf.Tensor):
+    """`gamma * x_T` with `x_0 = relu(inputs)`, `x_t = relu(x_{t-1} - alpha[t] * mean(x_{t-1}))`, and its gradient.
+
+    `alpha` is `[T]` (input `[B, d]`) or `[T, V, 1]` (input `[B, V, d]`); `gamma` is the input's shape
+    without the batch. The gradient is written out (per step: one ReLU mask, one row sum, one
+    subtraction) instead of left to autodiff, which spends about twice as many full-size element-wise
+    ops on the broadcast mean (benchmarks/speed.py --profile); it equals autodiff's (tests/ssr_keras/layers).
+    """
+    steps = [tf.nn.relu(inputs)]
+    means = []
+    for t in range(alpha.shape[0]):  # T is small and static: unrolled, no tf.while_loop overhead
+        means.append(tf.reduce_mean(steps[-1], axis=-1, keepdims=True))
+        steps.append(tf.nn.relu(steps[-1] - alpha[t] * means[-1]))
+    outputs = gamma * steps[-1]
+    width = tf.cast(tf.shape(inputs)[-1], inputs.dtype)
+
+    def grad(upstream: tf.Tensor):
+        grad_gamma = tf.reduce_sum(upstream * steps[-1], axis=0)
+        grad = upstream * gamma
+        grad_alpha = []
+        for t in reversed(range(len(means))):
+            grad = tf.raw_ops.ReluGrad(gradients=grad, features=steps[t + 1])  # through relu(r), r = x - a*m
+            row_sum = tf.reduce_sum(grad, axis=-1, keepdims=True)  # dL/dm = -a * row_sum
+            grad_alpha.append(-tf.reduce_sum(row_sum * means[t], axis=0))
+            grad = grad - (alpha[t] / width) * row_sum  # m = mean(x): each x_k gets dL/dm / d
+        grad_alpha = tf.reshape(tf.stack(grad_alpha[::-1]), tf.shape(alpha)) if grad_alpha else tf.zeros_like(alpha)
+        return tf.raw_ops.ReluGrad(gradients=grad, features=steps[0]), grad_alpha, grad_gamma
+
+    return outputs, grad
+
+
 @keras.utils.register_keras_serializable(package="ssr_keras")
 class ICSLayer(keras.layers.Layer):
     """Input-dependent sparsification by iterative mean-field inhibition.
@@ -73,13 +105,14 @@ class ICSLayer(keras.layers.Layer):
         )
         super().build(input_shape)
 
-    def call(self, inputs: tf.Tensor) -> tf.Tensor:
-        x = tf.nn.relu(inputs)
-        alpha = tf.cast(self.alpha, x.dtype)
-        for t in range(self.iterations):  # T is small and static: unrolled, no tf.while_loop overhead
-            x = tf.nn.relu(x - alpha[t] * tf.reduce_mean(x, axis=-1, keepdims=True))
-        outputs = tf.cast(self.gamma, x.dtype) * x
-        self.add_metric(tf.reduce_mean(tf.cast(tf.equal(outputs, 0), tf.float32)), name=f"{self.name}_sparsity")
+    def call(self, inputs: tf.Tensor, report_sparsity: bool = True) -> tf.Tensor:
+        """Sparsifies `inputs`; `report_sparsity=False` skips the `<name>_sparsity` metric (inference)."""
+        # Variable values go in as tensors: their gradients flow back through the reads.
+        alpha, gamma = (tf.cast(tf.convert_to_tensor(w), inputs.dtype) for w in (self.alpha, self.gamma))
+        outputs = competitive_sparse(inputs, alpha, gamma)
+        if report_sparsity:
+            self.add_metric(tf.reduce_mean(tf.cast(tf.equal(outputs, 0), tf.float32)),
+                            name=f"{self.name}_sparsity")
         return outputs
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:

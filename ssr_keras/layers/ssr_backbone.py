@@ -68,11 +68,13 @@ class SSRBackbone(keras.layers.Layer):
             self.blocks = [SSRDBlock(self.num_views, self.view_dim, name=f"ssr_d_block_{i}", **block_kwargs)
                            for i in range(self.num_layers)]
 
-    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
+    def call(self, inputs: tf.Tensor, training: bool | None = None, report_sparsity: bool = True) -> tf.Tensor:
+        """`report_sparsity=False` skips SSR-D's ICS sparsity metrics (inference: nothing reads them)."""
         width = self.num_views * self.view_dim
+        extra = {"report_sparsity": report_sparsity} if self.variant == "ssr-d" else {}
         x = inputs
         for block in self.blocks:
-            flat = tf.reshape(block(x, training=training), [-1, width])
+            flat = tf.reshape(block(x, training=training, **extra), [-1, width])
             x = flat + x if self.block_residual and x.shape[-1] == width else flat
         return tf.reduce_mean(tf.reshape(x, [-1, self.num_views, self.view_dim]), axis=1)
 

@@ -58,8 +58,9 @@ class SSRDBlock(keras.layers.Layer):
         self.fusion = MultiViewFusion(self.view_dim, activation="gelu", use_layer_norm=True, residual=True,
                                       dropout=self.dropout, name="fusion")
 
-    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        filtered = self.ics(self.projection(inputs))
+    def call(self, inputs: tf.Tensor, training: bool | None = None, report_sparsity: bool = True) -> tf.Tensor:
+        """`report_sparsity=False` skips the ICS sparsity metric (inference: nothing reads it)."""
+        filtered = self.ics(self.projection(inputs), report_sparsity=report_sparsity)
         if self.gate is not None:
             filtered = filtered * self.gate(inputs)
         return self.fusion(filtered, training=training)

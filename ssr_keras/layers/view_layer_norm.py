@@ -10,6 +10,32 @@ import tf_keras as keras
 from ssr_keras.validation import check_float
 
 
+@tf.custom_gradient
+def view_layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: tf.Tensor):
+    """`gamma * (x - mean) / sqrt(var + epsilon) + beta` over the last axis of `x` `[B, V, d]`, and its gradient.
+
+    Two-pass statistics, not `tf.nn.moments`: with a static batch of 1, oneDNN's graph rewriter fuses
+    moments' Mean/SquaredDifference/Rsqrt pattern into a layer-norm kernel and aborts the process
+    (TF 2.16.2, "libprotobuf FATAL ... key not found: value"); this form is not matched. The gradient
+    is the closed form (`dx = r * (dn - mean(dn) - n * mean(dn * n))` with `n` the normalised input,
+    `r` the inverse deviation and `dn = dy * gamma`), half the element-wise ops autodiff spends on it.
+    """
+    centered = x - tf.reduce_mean(x, axis=-1, keepdims=True)
+    variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
+    inverse_deviation = tf.math.rsqrt(variance + epsilon)
+    normed = centered * inverse_deviation
+
+    def grad(upstream: tf.Tensor):
+        grad_normed = upstream * gamma
+        grad_x = inverse_deviation * (
+            grad_normed - tf.reduce_mean(grad_normed, axis=-1, keepdims=True)
+            - normed * tf.reduce_mean(grad_normed * normed, axis=-1, keepdims=True))
+        return (grad_x, tf.reduce_sum(upstream * normed, axis=0), tf.reduce_sum(upstream, axis=0),
+                tf.zeros_like(epsilon))
+
+    return normed * gamma + beta, grad
+
+
 @keras.utils.register_keras_serializable(package="ssr_keras")
 class ViewLayerNorm(keras.layers.Layer):
     """Normalises each view's vector on its own, with a learnable scale and offset per view.
@@ -46,14 +72,9 @@ class ViewLayerNorm(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs: tf.Tensor) -> tf.Tensor:
-        x = tf.cast(inputs, tf.float32)
-        # Two-pass statistics, not `tf.nn.moments`: with a static batch of 1, oneDNN's graph rewriter
-        # fuses moments' Mean/SquaredDifference/Rsqrt pattern into a layer-norm kernel and aborts the
-        # process (TF 2.16.2, "libprotobuf FATAL ... key not found: value"); this form is not matched.
-        centered = x - tf.reduce_mean(x, axis=-1, keepdims=True)
-        variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
-        normed = centered * tf.math.rsqrt(variance + self.epsilon)
-        return tf.cast(normed * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32), inputs.dtype)
+        gamma, beta = (tf.cast(tf.convert_to_tensor(w), tf.float32) for w in (self.gamma, self.beta))
+        normed = view_layer_norm(tf.cast(inputs, tf.float32), gamma, beta, tf.constant(self.epsilon, tf.float32))
+        return tf.cast(normed, inputs.dtype)
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()

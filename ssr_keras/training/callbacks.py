@@ -21,6 +21,9 @@ class TrainingThroughput(keras.callbacks.Callback):
 
     def __init__(self, batch_size: int) -> None:
         super().__init__()
+        # It reads no logs, so Keras may run it under a ParameterServerStrategy (which refuses batch-level
+        # callbacks that would read remote logs); there the batch ends are when steps are *scheduled*.
+        self._supports_tf_logs = True
         self.batch_size = batch_size
         self.seconds = 0.0
         self.steps = 0

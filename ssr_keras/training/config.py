@@ -45,7 +45,8 @@ class TrainConfig:
     """Everything that defines a ranking training run (saved verbatim with every trained model).
 
     Args:
-        layout: data layout name (`ssr_keras.data.layouts`).
+        layout: a built-in layout name, a layout file path (YAML or JSON) or a layout inline as JSON
+            (`ssr_keras.data.layouts.get_layout`).
         backbone: a name of the backbone registry `ssr_keras.models.ranking.BACKBONES`.
         backbone_config: keyword arguments of the backbone.
         embedding_dim: width of each field's default embedding.

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import tensorflow as tf
@@ -22,13 +23,16 @@ import tf_keras as keras
 
 from ssr_keras.analysis.flops import flops_per_example
 from ssr_keras.analysis.params import count_params
+from ssr_keras.data import csv_files
 from ssr_keras.data.layouts import Layout, get_layout
+from ssr_keras.data.quantile_edges import with_training_quantiles
 from ssr_keras.data.reader import make_dataset
 from ssr_keras.data.vocabulary import Vocabularies, build_vocabularies
 from ssr_keras.models.ranking import RankingModel
 from ssr_keras.training.callbacks import TrainingThroughput
 from ssr_keras.training.codebooks import codebook_embedders, training_pairs
 from ssr_keras.training.config import TrainConfig, build_ranking_model
+from ssr_keras.training.strategy import data_sharded, report_replica_metrics, training_input
 
 # What early stopping watches: the validation AUC of `RankingModel`'s task.
 EARLY_STOPPING_METRIC = "val_auc"
@@ -44,7 +48,7 @@ class ExperimentResult:
     metrics: Dict[str, Any]
 
 
-def fit_ranking_model(model: RankingModel, train: tf.data.Dataset, valid: tf.data.Dataset,
+def fit_ranking_model(model: RankingModel, train: Any, valid: tf.data.Dataset,
                       config: TrainConfig, callbacks: Sequence[keras.callbacks.Callback] = (),
                       verbose: int | str = 1, steps_per_epoch: int | None = None,
                       validation_steps: int | None = None) -> Tuple[keras.callbacks.History, TrainingThroughput]:
@@ -52,7 +56,7 @@ def fit_ranking_model(model: RankingModel, train: tf.data.Dataset, valid: tf.dat
 
     Args:
         model: a compiled `RankingModel`.
-        train, valid: `(features, labels)` batches.
+        train, valid: `(features, labels)` batches (train: or what `strategy.training_input` gives).
         config: epochs, patience and batch size come from here.
         callbacks: extra callbacks (TensorBoard, progress lines, ...).
         verbose: Keras `fit` verbosity.
@@ -72,7 +76,8 @@ def fit_ranking_model(model: RankingModel, train: tf.data.Dataset, valid: tf.dat
 
 def run_experiment(config: TrainConfig, data_dir: str, callbacks: Sequence[keras.callbacks.Callback] = (),
                    verbose: int | str = 1, vocabularies: Vocabularies | None = None,
-                   embedders: Mapping[str, keras.layers.Layer] | None = None) -> ExperimentResult:
+                   embedders: Mapping[str, keras.layers.Layer] | None = None,
+                   strategy: tf.distribute.Strategy | None = None) -> ExperimentResult:
     """Trains `config.backbone` on `data_dir`'s train split, early-stops on valid, scores test.
 
     Args:
@@ -83,6 +88,10 @@ def run_experiment(config: TrainConfig, data_dir: str, callbacks: Sequence[keras
         vocabularies: reuse prebuilt vocabularies (benchmarks build them once); default builds them
             from the training rows used.
         embedders: per-field embedder overrides (see `ssr_keras.embeddings`).
+        strategy: the `tf.distribute` strategy (`ssr_keras.training.strategy.build_strategy`) the model
+            is built and trained under; default: the current one. Under parameter servers the datasets
+            repeat and every epoch, validation and the test evaluation take the steps of one pass
+            (Keras's inexact evaluation: the workers share the steps, not the rows).
 
     Returns:
         An `ExperimentResult` whose `metrics` holds test AUC/log-loss, parameter counts, FLOPs per
@@ -90,26 +99,47 @@ def run_experiment(config: TrainConfig, data_dir: str, callbacks: Sequence[keras
     """
     layout = get_layout(config.layout)
     train_path, valid_path, test_path = layout.split_paths(data_dir)
+    layout = with_training_quantiles(layout, train_path, config.max_train_rows)  # `bucketing: {quantiles: N}`
     keras.utils.set_random_seed(config.seed)
     if vocabularies is None:
         vocabularies = build_vocabularies(layout, train_path, min_count=config.min_count,
                                           max_rows=config.max_train_rows)
-    train = make_dataset(layout, train_path, vocabularies, config.batch_size, shuffle=True, seed=config.seed,
-                         max_rows=config.max_train_rows)
-    valid = make_dataset(layout, valid_path, vocabularies, config.batch_size, max_rows=config.max_valid_rows)
-    test = make_dataset(layout, test_path, vocabularies, config.batch_size)
+    strategy = strategy or tf.distribute.get_strategy()
+    # Parameter-server workers pull from endless copies of the data; Keras then needs the step counts.
+    steps = isinstance(strategy, tf.distribute.ParameterServerStrategy)
+    train = training_input(strategy, lambda _: make_dataset(
+        layout, train_path, vocabularies, config.batch_size, shuffle=True, seed=config.seed,
+        max_rows=config.max_train_rows, repeat=steps))
+    valid = data_sharded(make_dataset(layout, valid_path, vocabularies, config.batch_size,
+                                      max_rows=config.max_valid_rows, repeat=steps))
+    test = data_sharded(make_dataset(layout, test_path, vocabularies, config.batch_size, repeat=steps))
+    train_steps, valid_steps, test_steps = (
+        (_batches(layout, path, config.batch_size, rows) for path, rows in
+         ((train_path, config.max_train_rows), (valid_path, config.max_valid_rows), (test_path, None)))
+        if steps else (None, None, None))
 
     fields = vocabularies.field_specs(layout)
     if config.embedding != "table":
         pairs = training_pairs(make_dataset(layout, train_path, vocabularies, config.batch_size,
                                             max_rows=config.max_train_rows), layout)
         embedders = {**codebook_embedders(config, layout, fields, *pairs), **(embedders or {})}
-    model = build_ranking_model(config, fields, embedders)
-    model(next(iter(valid))[0])  # builds the weights so they can be counted before training
-    history, throughput = fit_ranking_model(model, train, valid, config, callbacks, verbose)
-    test_metrics = model.evaluate(test, return_dict=True, verbose=0)
+    with strategy.scope():
+        model = report_replica_metrics(build_ranking_model(config, fields, embedders))
+        model(next(iter(valid))[0])  # builds the weights so they can be counted before training
+    history, throughput = fit_ranking_model(model, train, valid, config, callbacks, verbose,
+                                            steps_per_epoch=train_steps, validation_steps=valid_steps)
+    test_metrics = model.evaluate(test, return_dict=True, verbose=0, steps=test_steps)
     metrics = _metrics_record(model, config, history, throughput, test_metrics)
     return ExperimentResult(model=model, vocabularies=vocabularies, layout=layout, metrics=metrics)
+
+
+def _batches(layout: Layout, paths: csv_files.Paths, batch_size: int, max_rows: int | None) -> int:
+    """Batches in one pass over the data rows of `paths` (the first `max_rows` of them)."""
+    rows = 0
+    for path in csv_files.resolve_paths(paths):
+        with open(path, "rb") as f:
+            rows += sum(1 for line in f if line.strip()) - int(csv_files.has_header(layout, path))
+    return math.ceil(min(rows, max_rows or rows) / batch_size)
 
 
 def _metrics_record(model: RankingModel, config: TrainConfig, history: keras.callbacks.History,

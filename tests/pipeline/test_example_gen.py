@@ -10,6 +10,7 @@ from google.protobuf import json_format
 
 from pipeline import example_gen
 from ssr_keras.data import csv_files, layouts
+from ssr_keras.export import layout_example
 
 
 def _exec_properties(input_base: pathlib.Path, layout: str) -> dict:
@@ -31,7 +32,7 @@ def _write(path: pathlib.Path, lines) -> pathlib.Path:
     return path
 
 
-def test_frappe_rows_become_bytes_features_and_a_float_label(tmp_path, data_dir):
+def test_frappe_rows_become_features_typed_as_csv_example_gen_types_them_and_a_float_label(tmp_path, data_dir):
     with open(data_dir / "frappe-ctr" / "train.csv", encoding="utf-8") as f:
         lines = [next(f) for _ in range(21)]
     (tmp_path / "train.csv").write_text("".join(lines), encoding="utf-8")
@@ -39,27 +40,36 @@ def test_frappe_rows_become_bytes_features_and_a_float_label(tmp_path, data_dir)
     examples = _read(tmp_path, "frappe", "train.csv")
 
     layout = layouts.get_layout("frappe")
-    assert len(examples) == 20
-    by_user = {e.features.feature["user"].bytes_list.value[0]: e for e in examples}
-    first = lines[1].rstrip("\n").split(",")
-    example = by_user[first[1].encode()]
-    for column in layout.feature_columns:
-        feature = example.features.feature[column]
-        assert feature.WhichOneof("kind") == "bytes_list", column
-        assert feature.bytes_list.value[0].decode() == first[layout.columns.index(column)]
-    assert example.features.feature["label"].float_list.value == [float(first[0])]
+    expected = []
+    for line in lines[1:]:
+        row = dict(zip(layout.columns, line.rstrip("\n").split(",")))
+        example = layout_example(layout, row)  # what a TFX user's client sends for the row
+        example.features.feature["label"].float_list.value.append(float(row["label"]))
+        expected.append(example.SerializeToString(deterministic=True))
+    assert sorted(e.SerializeToString(deterministic=True) for e in examples) == sorted(expected)
+    kinds = {c: examples[0].features.feature[c].WhichOneof("kind") for c in ("user", "item", "city", "cost")}
+    assert kinds == {"user": "int64_list", "item": "int64_list", "city": "int64_list", "cost": "bytes_list"}
 
 
-def test_numeric_columns_stay_csv_text_and_blanks_are_kept(tmp_path, data_dir):
-    # Criteo's I* columns are numeric (CsvExampleGen would type them by the data) and have blanks.
+def test_numeric_columns_are_floats_and_blanks_are_left_out(tmp_path, data_dir):
+    # Criteo's I* columns are float (as CsvExampleGen types them) and have blanks, which it leaves out.
     (tmp_path / "criteo.csv").write_bytes((data_dir / "criteo-sample" / "criteo_sample.txt").read_bytes())
 
     examples = _read(tmp_path, "criteo", "criteo.csv")
 
     assert len(examples) == 200
-    values = [e.features.feature["I1"].bytes_list.value[0] for e in examples]
-    assert b"" in values and b"0.0" in values  # the CSV text, not a re-formatted number
+    present = [e.features.feature["I1"].float_list.value[0] for e in examples if "I1" in e.features.feature]
+    assert 0 < len(present) < 200 and 0.0 in present
     assert {e.features.feature["label"].float_list.value[0] for e in examples} <= {0.0, 1.0}
+
+
+def test_value_not_of_its_column_type_names_column_file_and_line(tmp_path):
+    columns = layouts.get_layout("frappe").columns
+    row = "1,7,8,morning,monday,workday,home,free,sunny,Spain,0"
+    _write(tmp_path / "train.csv", [",".join(columns), row, row.replace(",7,", ",u7,")])
+
+    with pytest.raises(Exception, match=r"train\.csv, line 3, column 'user': Column 'user' is int64; its value 'u7'"):
+        _read(tmp_path, "frappe", "train.csv")
 
 
 def test_missing_column_error_names_the_column_and_file(tmp_path):
@@ -97,7 +107,7 @@ def test_row_with_wrong_number_of_values_names_the_line(tmp_path):
 ])
 def test_one_file_gets_the_same_verdict_as_from_ssr_train(tmp_path, lines, verdict):
     layout = layouts.get_layout("frappe")
-    row = "1,u1,i1,morning,monday,workday,home,free,sunny,Spain,0"
+    row = "1,1,2,morning,monday,workday,home,free,sunny,Spain,0"
     values = {"header": ",".join(layout.columns), "row": row, "nan_label": "nan" + row[1:]}
     path = _write(tmp_path / "train.csv", [line.format(**values) for line in lines])
     if verdict is None:

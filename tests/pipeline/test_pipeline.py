@@ -29,7 +29,7 @@ def test_components_are_wired_from_example_gen_to_pusher(tmp_path, data_dir):
     trainer_config = json.loads(components["Trainer"].exec_properties["custom_config"])
     # The whole TrainConfig, its defaults filled in, travels to the Trainer.
     expected = TrainConfig(layout="frappe", backbone="dnn", min_count=2).to_dict()
-    assert trainer_config == {**expected, "label_key": "label"}
+    assert trainer_config == {**expected, "label_key": "label", "strategy": "default"}
     # The Evaluator scores the raw examples (through the serving signature), not transformed ones.
     evaluator_inputs = components["Evaluator"].inputs
     assert evaluator_inputs["examples"].producer_component_id == "LayoutCsvExampleGen"
@@ -74,7 +74,7 @@ def test_eval_config_has_value_and_change_thresholds_on_auc():
     ({"min_auc": 1.5}, "min_auc must be in"),
     ({"max_auc_drop": -0.1}, "max_auc_drop must be >= 0"),
     ({"train_steps": 0}, "train_steps must be positive"),
-    ({"layout": "nope"}, "Unknown layout 'nope'"),
+    ({"layout": "nope"}, "unknown layout 'nope'"),
     ({"train_config": {"epoch": 2}}, r"Unknown training config key\(s\) \['epoch'\]"),
     ({"train_config": {"max_train_rows": 10}}, "not used by the pipeline"),
 ])

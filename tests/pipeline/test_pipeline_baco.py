@@ -48,7 +48,7 @@ def test_codebooks_are_trained_in_the_pipeline_and_pushed(run):
 def test_pushed_model_scores_raw_rows_and_unseen_users(run):
     data, _, summary = run
     rows = list(csv_files.iter_dict_rows(LAYOUT, str(data / "valid.csv"), max_rows=16))
-    rows[0]["user"] = "a user the clustering never saw"
+    rows[0]["user"] = "987654321"  # an int64 user id the clustering never saw
     serialized = tf.constant([layout_example(LAYOUT, row).SerializeToString() for row in rows])
     probabilities = tf.saved_model.load(summary.pushed_path).signatures["serving_default"](
         examples=serialized)["probabilities"].numpy()

@@ -17,7 +17,7 @@ from pipeline import cli
 from pipeline.run_summary import summarize_last_run
 from ssr_keras.cli import train as ssr_train
 from ssr_keras.data import Vocabularies, ids, layouts
-from ssr_keras.export import make_example
+from ssr_keras.export import layout_example
 
 from .slices import SMALL_DATA_CONFIG, run_args, slice_splits
 
@@ -72,7 +72,7 @@ def test_every_component_ran_and_the_model_was_blessed_and_pushed(first_run):
     assert summary.pushed_path == _only(str(output / "serving" / "ssr" / "*"))
 
 
-def test_example_gen_writes_train_and_eval_with_raw_bytes_features(first_run):
+def test_example_gen_writes_train_and_eval_with_csv_example_gen_typed_features(first_run):
     _, output, _ = first_run
     examples = _only(str(output / "LayoutCsvExampleGen" / "examples" / "*"))
     counts = {}
@@ -81,8 +81,9 @@ def test_example_gen_writes_train_and_eval_with_raw_bytes_features(first_run):
         records = list(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
         counts[split] = len(records)
         example = tf.train.Example.FromString(records[0])
+        kinds = {"int64": "int64_list", "float": "float_list", "bytes": "bytes_list"}
         for column in LAYOUT.feature_columns:
-            assert example.features.feature[column].WhichOneof("kind") == "bytes_list", column
+            assert example.features.feature[column].WhichOneof("kind") == kinds[LAYOUT.column_type(column)], column
         assert example.features.feature["label"].float_list.value[0] in (0.0, 1.0)
     assert counts == {"train": TRAIN_ROWS, "eval": EVAL_ROWS}
 
@@ -134,15 +135,15 @@ def test_evaluator_computes_auc_logloss_calibration_and_count(first_run):
 def test_pushed_model_scores_raw_examples_like_transform_graph_plus_model(first_run):
     data, output, summary = first_run
     rows = _request_rows(data)
-    serialized = tf.constant([make_example(row).SerializeToString() for row in rows])
+    serialized = tf.constant([layout_example(LAYOUT, row).SerializeToString() for row in rows])
 
     served = tf.saved_model.load(summary.pushed_path)
     probabilities = served.signatures["serving_default"](examples=serialized)["probabilities"].numpy()
 
     # The same rows through the Transform graph and the trained Keras model, outside the signature.
     transform_output = tft.TFTransformOutput(_only(str(output / "Transform" / "transform_graph" / "*")))
-    raw = {c: tf.constant([[row[c]] for row in rows]) for c in LAYOUT.feature_columns}
-    features = transform_output.transform_raw_features(raw, drop_unused_features=True)
+    features = transform_output.transform_raw_features(_raw_features(transform_output, serialized),
+                                                       drop_unused_features=True)
     expected = served.model({f: features[f] for f in LAYOUT.field_names}).numpy()
 
     assert probabilities.shape == (64, 1)
@@ -168,19 +169,26 @@ def ssr_train_run(tmp_path_factory, first_run):
 def _request_rows(data: pathlib.Path) -> list:
     with open(data / "valid.csv", encoding="utf-8") as f:
         rows = [{c: row[c] for c in LAYOUT.feature_columns} for _, row in zip(range(64), csv.DictReader(f))]
-    rows[0]["user"] = "a user never seen in training"  # the OOV bucket
-    rows[1]["city"] = ""  # a blank value
+    rows[0]["user"] = "987654321"  # a user never seen in training: the OOV bucket
     return rows
+
+
+def _raw_features(transform_output, serialized) -> dict:
+    """Requests parsed as the Transform graph's raw inputs (typed as the ExampleGen types them)."""
+    spec = {c: f for c, f in transform_output.raw_feature_spec().items() if c in LAYOUT.feature_columns}
+    return tf.io.parse_example(serialized, spec)
 
 
 def test_pipeline_and_ssr_train_give_the_same_ids(first_run, ssr_train_run):
     data, output, _ = first_run
     rows = _request_rows(data)
     transform_output = tft.TFTransformOutput(_only(str(output / "Transform" / "transform_graph" / "*")))
-    raw = {c: tf.constant([[row[c]] for row in rows]) for c in LAYOUT.feature_columns}
-    pipeline_ids = transform_output.transform_raw_features(raw, drop_unused_features=True)
+    serialized = tf.constant([layout_example(LAYOUT, row).SerializeToString() for row in rows])
+    pipeline_ids = transform_output.transform_raw_features(_raw_features(transform_output, serialized),
+                                                           drop_unused_features=True)
     vocabularies = Vocabularies.load(ssr_train_run / "vocabularies.json")
-    reader_ids = vocabularies.lookup_layer(LAYOUT)(LAYOUT.to_fields({c: raw[c][:, 0] for c in raw}))
+    csv_text = {c: tf.constant([row[c] for row in rows]) for c in LAYOUT.feature_columns}
+    reader_ids = vocabularies.lookup_layer(LAYOUT)(LAYOUT.to_fields(csv_text))
     for field in LAYOUT.field_names:
         assert pipeline_ids[field].numpy().tolist() == reader_ids[field].numpy().tolist(), field
         assert transform_output.vocabulary_size_by_name(ids.vocabulary_name(field)) + 1 == \
@@ -190,7 +198,7 @@ def test_pipeline_and_ssr_train_give_the_same_ids(first_run, ssr_train_run):
 
 def test_models_of_ssr_train_and_the_pipeline_accept_the_same_requests(first_run, ssr_train_run):
     data, _, summary = first_run
-    serialized = tf.constant([make_example(row).SerializeToString() for row in _request_rows(data)])
+    serialized = tf.constant([layout_example(LAYOUT, row).SerializeToString() for row in _request_rows(data)])
     trained_export = _only(str(ssr_train_run / "serving" / "frappe-ssr-d" / "1"))
     for path in (summary.pushed_path, trained_export):
         served = tf.saved_model.load(path)

@@ -11,7 +11,7 @@ import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from pipeline import transform
-from ssr_keras.data import build_vocabularies, csv_files, ids, layouts
+from ssr_keras.data import build_vocabularies, csv_files, ids, layouts, raw_examples
 from tests.ssr_keras.data.helpers import write_lines
 
 
@@ -82,9 +82,9 @@ def test_multivalent_field_pads_with_minus_one_and_keeps_padding_out_of_the_voca
         [layouts.MOVIELENS_MAX_GENRES], tf.int64)
 
 
-def test_sparse_raw_columns_are_rejected_with_a_hint():
-    inputs = {c: tf.sparse.from_dense(tf.constant([["1"]])) for c in layouts.get_layout("frappe").feature_columns}
-    inputs["label"] = tf.constant([1.0])
+def test_sparse_label_is_rejected_with_a_hint():
+    inputs = {c: tf.constant([["1"]]) for c in layouts.get_layout("frappe").feature_columns}
+    inputs["label"] = tf.sparse.from_dense(tf.constant([[1.0]]))
     with pytest.raises(ValueError, match="infer_feature_shape=True"):
         transform.preprocessing_fn(inputs, {"layout": "frappe", "label_key": "label"})
 
@@ -107,6 +107,18 @@ def _string_spec(layout):
     return spec
 
 
+def _typed_spec(layout):
+    """The columns as the ExampleGen types them (`Layout.column_types`)."""
+    spec = {c: tf.io.FixedLenFeature([], raw_examples.feature_dtype(layout, c)) for c in layout.feature_columns}
+    spec["label"] = tf.io.FixedLenFeature([], tf.float32)
+    return spec
+
+
+def _typed(layout, row):
+    cast = {"int64": int, "float": float, "bytes": str}
+    return {c: cast[layout.column_type(c)](row[c]) for c in layout.feature_columns}
+
+
 def _reader_ids(layout, train_path, rows, min_count):
     vocabularies = build_vocabularies(layout, train_path, min_count=min_count)
     raw = {c: tf.constant([row[c] for row in rows]) for c in layout.feature_columns}
@@ -121,9 +133,10 @@ def test_transform_and_reader_give_identical_ids_on_real_rows(tmp_path, data_dir
     rows = list(csv_files.iter_dict_rows(layout, str(data_dir / "frappe-ctr" / "train.csv"), max_rows=500))
     train_path = write_lines(tmp_path / "train.csv", [",".join(layout.columns)] +
                              [",".join(row[c] for c in layout.columns) for row in rows[:400]])
-    examples = [{**{c: row[c] for c in layout.feature_columns}, "label": float(row["label"])} for row in rows]
+    # Typed as the ExampleGen types them (user, item, city int64): the ids must still be the readers'.
+    examples = [{**_typed(layout, row), "label": float(row["label"])} for row in rows]
 
-    transformed, _ = _analyze_and_transform("frappe", examples[:400], examples[400:], _string_spec(layout),
+    transformed, _ = _analyze_and_transform("frappe", examples[:400], examples[400:], _typed_spec(layout),
                                             tmp_path, min_count=min_count)
     expected = _reader_ids(layout, str(train_path), rows[400:], min_count)
 
@@ -146,3 +159,39 @@ def test_transform_and_reader_give_identical_ids_for_multivalent_fields(tmp_path
 
     for field in layout.field_names:
         assert np.asarray([row[field] for row in transformed]).tolist() == expected[field].numpy().tolist(), field
+
+
+# Typed as the ExampleGen types them: an int64 user, a float count (Criteo's log-squared buckets) and a
+# categorical column, the last two with blanks (left out by the ExampleGen, so SchemaGen makes them sparse).
+TYPED_LAYOUT = """
+name: typed-blanks
+label: {column: label}
+columns:
+  - {name: label, dtype: int64}
+  - {name: user, dtype: int64}
+  - {name: count, kind: numeric, dtype: float, bucketing: log_squared, optional: true}
+  - {name: site, optional: true}
+"""
+
+
+def test_typed_rows_with_blanks_give_the_ids_of_the_csv_text(tmp_path, data_dir):
+    # The same rows as the old all-bytes ExampleGen wrote them (CSV text, blanks "") and as the typed one
+    # writes them (blanks left out): the Transform must give the same ids. (Not the readers' ids for
+    # blanks: TFT's vocabulary drops the empty string, the readers' gives it an id.)
+    layout = layouts.layout_from_text(TYPED_LAYOUT)
+    criteo = layouts.get_layout("criteo")
+    source = list(csv_files.iter_dict_rows(criteo, str(data_dir / "criteo-sample" / "criteo_sample.txt")))
+    rows = [{"label": r["label"], "user": str(i % 7), "count": r["I3"], "site": r["C3"]} for i, r in enumerate(source)]
+    assert any(not r["count"] for r in rows) and any(not r["site"] for r in rows)
+    typed_spec = {"user": tf.io.FixedLenFeature([], tf.int64), "count": tf.io.VarLenFeature(tf.float32),
+                  "site": tf.io.VarLenFeature(tf.string), "label": tf.io.FixedLenFeature([], tf.float32)}
+    typed = [{"user": int(row["user"]), "count": [float(row["count"])] if row["count"] else [],
+              "site": [row["site"]] if row["site"] else [], "label": float(row["label"])} for row in rows]
+    text = [{**{c: row[c] for c in layout.feature_columns}, "label": float(row["label"])} for row in rows]
+
+    from_typed, _ = _analyze_and_transform(layout.reference, typed[:150], typed[150:], typed_spec, tmp_path / "t")
+    from_text, _ = _analyze_and_transform(layout.reference, text[:150], text[150:], _string_spec(layout), tmp_path)
+
+    for field in layout.field_names:
+        assert [row[field] for row in from_typed] == [row[field] for row in from_text], field
+    assert len({row["count"] for row in from_typed}) > 2

@@ -1,12 +1,14 @@
 """`ssr-client`: --help, CSV -> tf.Example requests against a server, AUC and log-loss at the end."""
 
 import os
+import pathlib
 import subprocess
 import sys
 
 import pytest
 
 from serving import client_cli
+from ssr_keras.data import layouts
 
 from .conftest import MODEL_NAME, serve
 
@@ -36,10 +38,19 @@ def test_serve_help_lists_the_options():
         assert option in result.stdout
 
 
+@pytest.fixture(scope="module")
+def frappe_as_bytes(tmp_path_factory):
+    """The frappe layout with every column typed bytes: what the toy model (bytes `user`, `item`) reads."""
+    text = (pathlib.Path(layouts.__file__).parent / "builtin_layouts" / "frappe.yaml").read_text(encoding="utf-8")
+    path = tmp_path_factory.mktemp("layouts") / "frappe-bytes.yaml"
+    path.write_text(text.replace(", dtype: int64}", "}"), encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize("method", ["predict", "classify"])
-def test_scores_frappe_rows_and_reports_auc(served, data_dir, capsys, method):
+def test_scores_frappe_rows_and_reports_auc(served, data_dir, capsys, method, frappe_as_bytes):
     # The toy model reads `user` and `item`; the other frappe columns are extra features it ignores.
-    code = client_cli.main(["--layout", "frappe", "--csv", str(data_dir / "frappe-ctr" / "test.csv"),
+    code = client_cli.main(["--layout", str(frappe_as_bytes), "--csv", str(data_dir / "frappe-ctr" / "test.csv"),
                         "--server", served.address, "--model-name", MODEL_NAME, "--method", method,
                         "--batch-size", "100", "--max-rows", "250", "--show", "3", "--version", "2"])
     out, err = capsys.readouterr()

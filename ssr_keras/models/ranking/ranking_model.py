@@ -9,6 +9,7 @@ import tensorflow_recommenders as tfrs
 import tf_keras as keras
 
 from ssr_keras.data.field_spec import FieldSpec
+from ssr_keras.layers import SSRBackbone
 from ssr_keras.models.ranking.backbones import BACKBONES, build_backbone
 from ssr_keras.models.ranking.feature_embedding import FeatureEmbedding
 from ssr_keras.models.traced_model import TracedStepsModel
@@ -65,26 +66,34 @@ class RankingModel(TracedStepsModel):
             embedding_l2=embedding_l2, name="feature_embedding")
         self.backbone = build_backbone(backbone, **self.backbone_config)
         self.head = keras.layers.Dense(1, name="logit")
+        # Per-example losses, averaged in `compute_loss` over the global batch: the one reduction that is
+        # right under every tf.distribute strategy (Keras refuses its AUTO reduction under them).
         self.task = tfrs.tasks.Ranking(
-            loss=keras.losses.BinaryCrossentropy(from_logits=True),
+            loss=keras.losses.BinaryCrossentropy(from_logits=True, reduction=keras.losses.Reduction.NONE),
             metrics=[keras.metrics.AUC(name="auc", from_logits=True),
                      keras.metrics.BinaryCrossentropy(name="logloss", from_logits=True)],
         )
 
-    def logits(self, features: Mapping[str, tf.Tensor], training: bool | None = None) -> tf.Tensor:
-        """Returns the click logits `[B, 1]` (the head before the sigmoid)."""
+    def logits(self, features: Mapping[str, tf.Tensor], training: bool | None = None,
+               report_sparsity: bool = True) -> tf.Tensor:
+        """Returns the click logits `[B, 1]` (the head before the sigmoid).
+
+        `report_sparsity=False` skips an SSR-D backbone's ICS sparsity metrics (`call`, i.e. predict
+        and serving, does: only fit and evaluate report them).
+        """
         embedded = self.feature_embedding(features, training=training)
-        return self.head(self.backbone(embedded, training=training))
+        extra = {"report_sparsity": report_sparsity} if isinstance(self.backbone, SSRBackbone) else {}
+        return self.head(self.backbone(embedded, training=training, **extra))
 
     def call(self, features: Mapping[str, tf.Tensor], training: bool | None = None) -> tf.Tensor:
-        return tf.sigmoid(self.logits(features, training=training))
+        return tf.sigmoid(self.logits(features, training=training, report_sparsity=False))
 
     def compute_loss(self, inputs: Tuple[Mapping[str, tf.Tensor], tf.Tensor],
                      training: bool = False) -> tf.Tensor:
         features, labels = inputs
         logits = self.logits(features, training=training)
         labels = tf.reshape(tf.cast(labels, logits.dtype), [-1, 1])
-        return self.task(labels=labels, predictions=logits, training=training)
+        return tf.nn.compute_average_loss(self.task(labels=labels, predictions=logits, training=training))
 
 
     def describe(self) -> Dict[str, Any]:

@@ -19,6 +19,8 @@ from ssr_keras.models.traced_model import TracedStepsModel
 from ssr_keras.validation import check_positive_int
 
 MODES = ("id-only", "sid-only", "id+sid", "fixed-gate", "gatesid")
+# What `MaturityGate` reads: GateSID's `[item ID embedding, maturity]`, or the maturity features alone.
+GATE_INPUTS = ("embedding+maturity", "maturity")
 FEATURES = ("user", "item", "history", "maturity")
 LABEL = "label"
 
@@ -65,6 +67,13 @@ class GateSIDRankingModel(TracedStepsModel):
         attention_dim: key dim of the attention projections.
         gate_units: hidden widths of `MaturityGate`.
         fixed_gate: `w` of `"fixed-gate"`.
+        gate_inputs: one of `GATE_INPUTS`: `"maturity"` keeps the ID embedding out of the gate, so `w`
+            is a function of the item's age, exposures and clicks only (an unseen item's ID embedding
+            is the shared OOV row, or an untrained one).
+        gate_supervision: weight of a weak auxiliary loss on the learned gate (`"gatesid"`): binary
+            cross-entropy of `w` against "the item is young" (`maturity[:, 0]`, log1p of its age in
+            days, below `log1p(young_days)`), pushing young items towards the semantic stream. 0: off.
+        young_days: the age under which `gate_supervision` calls an item young.
         alignment_weight / temperature: `lambda` and `tau` of the alignment loss.
         backbone / backbone_config: see `ssr_keras.models.build_backbone`.
         embedding_l2: L2 penalty on the ID and user tables.
@@ -86,7 +95,9 @@ class GateSIDRankingModel(TracedStepsModel):
                  mode: str = "gatesid", num_maturity_features: int = 4, num_user_stats: int = 0,
                  sid_level_dim: int = 16,
                  user_dim: int = 16, attention_dim: int = 32, gate_units: Sequence[int] = (32,),
-                 fixed_gate: float = 0.5, alignment_weight: float = 0.1, temperature: float = 0.1,
+                 fixed_gate: float = 0.5, gate_inputs: str = "embedding+maturity", gate_supervision: float = 0.0,
+                 young_days: float = 30.0, alignment_weight: float = 0.1,
+                 temperature: float = 0.1,
                  backbone: str = "ssr-d", backbone_config: Mapping[str, Any] | None = None,
                  embedding_l2: float = 0.0, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -108,6 +119,14 @@ class GateSIDRankingModel(TracedStepsModel):
         self.attention_dim = check_positive_int("attention_dim", attention_dim)
         self.gate_units = [int(u) for u in gate_units]
         self.fixed_gate = float(fixed_gate)
+        if gate_inputs not in GATE_INPUTS:
+            raise ValueError(f"`gate_inputs` must be one of {GATE_INPUTS}. Received: gate_inputs={gate_inputs!r}")
+        self.gate_inputs = gate_inputs
+        if not gate_supervision >= 0 or not young_days > 0:
+            raise ValueError(f"`gate_supervision` must be >= 0 and `young_days` > 0. Received: gate_supervision="
+                             f"{gate_supervision!r}, young_days={young_days!r}")
+        self.gate_supervision = float(gate_supervision)
+        self.young_days = float(young_days)
         self.alignment_weight = float(alignment_weight)
         self.temperature = float(temperature)
         self.backbone_name = backbone
@@ -152,7 +171,7 @@ class GateSIDRankingModel(TracedStepsModel):
         h_sid = self.sid_embedding(history)
         batch = tf.shape(item)[0]
         if self.mode == "gatesid":
-            gate = self.gate([e_id, maturity])
+            gate = self.gate([e_id if self.gate_inputs == "embedding+maturity" else e_id[:, :0], maturity])
         else:
             value = {"id-only": 0.0, "sid-only": 1.0, "id+sid": 0.0, "fixed-gate": self.fixed_gate}[self.mode]
             gate = tf.fill([batch, 1], value)
@@ -192,6 +211,9 @@ class GateSIDRankingModel(TracedStepsModel):
         encoded = self.encode(features, training=training)
         logits = self.head(self.backbone(encoded["x"], training=training))
         loss = self.task(labels=tf.reshape(tf.cast(labels, tf.float32), [-1, 1]), predictions=logits)
+        if self.gate_supervision and self.gate is not None:
+            young = tf.cast(tf.cast(features["maturity"], tf.float32)[:, :1] < np.log1p(self.young_days), tf.float32)
+            loss += self.gate_supervision * tf.reduce_mean(keras.losses.binary_crossentropy(young, encoded["gate"]))
         if self.alignment is not None:
             item = tf.cast(features["item"], tf.int64)
             known = tf.cast(tf.not_equal(self._known_item_ids(item), OOV_ID), tf.float32)
@@ -206,7 +228,9 @@ class GateSIDRankingModel(TracedStepsModel):
                 "num_maturity_features": self.num_maturity_features, "num_user_stats": self.num_user_stats,
                 "sid_level_dim": self.sid_level_dim,
                 "user_dim": self.user_dim, "attention_dim": self.attention_dim, "gate_units": self.gate_units,
-                "fixed_gate": self.fixed_gate, "alignment_weight": self.alignment_weight,
+                "fixed_gate": self.fixed_gate, "gate_inputs": self.gate_inputs,
+                "gate_supervision": self.gate_supervision, "young_days": self.young_days,
+                "alignment_weight": self.alignment_weight,
                 "temperature": self.temperature, "backbone": self.backbone_name,
                 "backbone_config": self.backbone_config, "embedding_l2": self.embedding_l2}
 

@@ -3,7 +3,11 @@ import json
 import pytest
 import tensorflow as tf
 
-from ssr_keras.cli import analyze, train
+from ssr_keras.cli import analyze, train, train_command
+from ssr_keras.data.layouts import get_layout
+from ssr_keras.export.tf_example import layout_example
+
+FRAPPE_COLUMNS = get_layout("frappe").columns
 
 
 @pytest.mark.parametrize("module, prog", [(train, "ssr-train"), (analyze, "ssr-analyze")])
@@ -29,7 +33,7 @@ def test_bad_config_is_one_line_and_exit_code_2(config, message, capsys):
 def test_flags_win_over_config_and_defaults_are_the_recipe():
     args = train.build_parser().parse_args(["--data", "x", "--layout", "frappe", "--output", "y", "--epochs", "3",
                                             "--config", '{"epochs": 7, "seed": 4, "backbone": "dnn"}'])
-    config = train.train_config(args)
+    config = train_command.train_config(args)
     assert (config.epochs, config.seed, config.backbone) == (3, 4, "dnn")
     assert (config.embedding_normalization, config.embedding_l2) == ("batch", 1e-3)
 
@@ -37,7 +41,7 @@ def test_flags_win_over_config_and_defaults_are_the_recipe():
 def test_old_style_backbone_config_still_works_with_a_deprecation_message(capsys):
     args = train.build_parser().parse_args(["--data", "x", "--layout", "frappe", "--output", "y",
                                             "--config", '{"num_views": 2}'])
-    assert train.train_config(args).backbone_config == {"num_views": 2}
+    assert train_command.train_config(args).backbone_config == {"num_views": 2}
     assert "deprecated" in capsys.readouterr().err
 
 
@@ -63,9 +67,8 @@ def test_tiny_run_writes_metrics_logs_and_servable_model(tiny_run):
     assert (tiny_run / "vocabularies.json").is_file()
 
     loaded = tf.saved_model.load(metrics["saved_model"])
-    example = tf.train.Example()
-    for column, value in {"user": "16", "item": "28", "daytime": "morning", "weekday": "friday"}.items():
-        example.features.feature[column].bytes_list.value.append(value.encode())
+    row = dict(zip(FRAPPE_COLUMNS, "1,16,28,morning,friday,workday,home,free,sunny,Canada,133".split(",")))
+    example = layout_example(get_layout("frappe"), row)  # typed as TFX's CsvExampleGen types it
     output = loaded.signatures["predict"](examples=tf.constant([example.SerializeToString()]))
     assert output["probabilities"].shape == (1, 1)
 

@@ -131,11 +131,11 @@ def test_valid_file_is_checked_once_until_it_changes(tmp_path: pathlib.Path) -> 
 
 def test_reads_rows_with_and_without_header(tmp_path):
     layout = get_layout("frappe")
-    line = "1,u1,i2,morning,monday,workday,home,free,sunny,France,7"
+    line = "1,11,12,morning,monday,workday,home,free,sunny,France,7"
     (tmp_path / "with.csv").write_text(",".join(layout.columns) + "\n" + line + "\n")
     (tmp_path / "without.csv").write_text(line + "\n")
     rows = [list(csv_files.iter_dict_rows(layout, str(tmp_path / name))) for name in ("with.csv", "without.csv")]
-    assert rows[0] == rows[1] and rows[0][0]["user"] == "u1" and rows[0][0]["label"] == "1"
+    assert rows[0] == rows[1] and rows[0][0]["user"] == "11" and rows[0][0]["label"] == "1"
     example = layout_example(layout, rows[0][0])
     assert set(example.features.feature) == set(layout.feature_columns)
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
@@ -148,10 +148,11 @@ def test_reads_rows_with_and_without_header(tmp_path):
         list(csv_files.iter_dict_rows(layout, str(tmp_path / "requests.csv")))
 
 
-def test_criteo_sample_rows_become_bytes_features(data_dir):
+def test_criteo_sample_rows_become_typed_features(data_dir):
     layout = get_layout("criteo")
     rows = list(csv_files.iter_dict_rows(layout, str(data_dir / "criteo-sample" / "criteo_sample.txt"), max_rows=5))
     example = layout_example(layout, rows[0])
     assert len(rows) == 5
-    assert all(f.WhichOneof("kind") == "bytes_list" for f in example.features.feature.values())
-    assert example.features.feature["I1"].bytes_list.value == [b""]  # blanks stay blank strings
+    assert example.features.feature["I3"].float_list.value == [260.0]
+    assert example.features.feature["C1"].WhichOneof("kind") == "bytes_list"
+    assert "I1" not in example.features.feature  # blank: absent, as CsvExampleGen writes it

@@ -106,3 +106,40 @@ def test_invalid_arguments_name_the_argument(kwargs, name):
 def test_rejects_4d_input():
     with pytest.raises(ValueError, match="input_shape"):
         ICSLayer()(np.zeros((1, 2, 3, 4), "float32"))
+
+
+def _autodiff_ics(z, alpha, gamma):
+    x = tf.nn.relu(z)
+    for t in range(alpha.shape[0]):
+        x = tf.nn.relu(x - alpha[t] * tf.reduce_mean(x, axis=-1, keepdims=True))
+    return gamma * x
+
+
+@pytest.mark.parametrize("shape,alpha_shape", [((16, 12), (4,)), ((8, 3, 10), (3, 3, 1)), ((4, 6), (0,))])
+def test_written_out_gradient_equals_autodiff(shape, alpha_shape):
+    """The layer's hand-written gradient (inputs, alpha, gamma) matches autodiff of the plain equations."""
+    layer = ICSLayer(iterations=alpha_shape[0])
+    z = tf.constant(_random(shape, seed=6))
+    layer.build(z.shape)
+    rng = np.random.default_rng(7)
+    layer.set_weights([rng.uniform(-0.3, 1.2, size=alpha_shape).astype("float32"),
+                       rng.uniform(0.5, 2.0, size=shape[1:]).astype("float32")])
+    upstream = tf.constant(_random(shape, seed=8))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(z)
+        ours = tf.reduce_sum(layer(z) * upstream)
+        alpha, gamma = tf.identity(layer.alpha), tf.identity(layer.gamma)
+        expected = tf.reduce_sum(_autodiff_ics(z, alpha, gamma) * upstream)
+    np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-6)
+    for got, want in zip(tape.gradient(ours, [z, layer.alpha, layer.gamma]),
+                         tape.gradient(expected, [z, alpha, gamma])):
+        want = np.zeros(got.shape, "float32") if want is None else want.numpy()  # alpha unused when T = 0
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_report_sparsity_false_adds_no_metric():
+    layer = ICSLayer(iterations=2)
+    layer(_random((4, 8)), report_sparsity=False)
+    assert not layer.metrics
+    layer(_random((4, 8)))
+    assert [m.name for m in layer.metrics] == [f"{layer.name}_sparsity"]

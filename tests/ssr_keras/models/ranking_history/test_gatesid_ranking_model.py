@@ -93,3 +93,30 @@ def test_config_and_saved_model_round_trip(tmp_path):
     model.save(str(tmp_path / "sm"), save_format="tf")
     restored = tf.saved_model.load(str(tmp_path / "sm"))
     np.testing.assert_allclose(restored(features, training=False).numpy(), expected, rtol=1e-5)
+
+
+def test_a_maturity_only_gate_ignores_the_item_embedding():
+    model = _model("gatesid", gate_inputs="maturity")
+    features = _features()
+    same_maturity = dict(features, maturity=np.tile(features["maturity"][:1], (64, 1)))
+    gates = model.encode(same_maturity)["gate"].numpy()
+    np.testing.assert_allclose(gates, gates[0, 0], rtol=1e-6)  # items differ, maturity does not
+    assert GateSIDRankingModel.from_config(model.get_config()).gate_inputs == "maturity"
+    with pytest.raises(ValueError, match="gate_inputs"):
+        _model("gatesid", gate_inputs="embedding")
+
+
+def test_gate_supervision_adds_the_young_item_cross_entropy():
+    features = _features()
+    labels = np.zeros(64, "float32")
+    plain = _model("gatesid")
+    supervised = _model("gatesid", gate_supervision=2.0, young_days=1.0)
+    plain(features)
+    supervised(features)
+    supervised.set_weights(plain.get_weights())
+    gate = plain.encode(features)["gate"].numpy()
+    young = (features["maturity"][:, :1] < np.log1p(1.0)).astype("float32")
+    expected = 2.0 * np.mean(-(young * np.log(gate) + (1 - young) * np.log(1 - gate)))
+    extra = float(supervised.compute_loss((features, labels))) - float(plain.compute_loss((features, labels)))
+    np.testing.assert_allclose(extra, expected, rtol=1e-3)
+    assert GateSIDRankingModel.from_config(supervised.get_config()).gate_supervision == 2.0
