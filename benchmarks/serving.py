@@ -46,6 +46,7 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # 
 
 from serving import testing  # noqa: E402
 from serving.server import compact_heap  # noqa: E402
+from ssr_keras.analysis.benchmark_records import write_records  # noqa: E402
 from ssr_keras.data import RawExampleParser, VocabularyIds, build_vocabularies, csv_files  # noqa: E402
 from ssr_keras.data.layouts import get_layout  # noqa: E402
 from ssr_keras.export import export_ranker, layout_example  # noqa: E402
@@ -213,9 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"| {r['p99_ms']:.2f} | {r['examples_per_sec']:.0f} "
               f"| {r['in_process_examples_per_sec']:.0f} | {r['in_process_p50_ms']:.2f} / {r['in_process_p99_ms']:.2f} "
               f"| {r['overhead']:.2f}x |")
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as f:
-        json.dump(records, f, indent=2)
+    write_records(records, args.output)
     print(f"\nwrote {args.output}")
     return 0
 

@@ -40,6 +40,7 @@ import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
 from serving import inference, testing  # noqa: E402
+from ssr_keras.analysis.benchmark_records import write_records  # noqa: E402
 from ssr_keras.data import RawExampleParser, VocabularyIds, build_vocabularies, csv_files  # noqa: E402
 from ssr_keras.data.layouts import get_layout  # noqa: E402
 from ssr_keras.export import export_ranker, layout_example  # noqa: E402
@@ -153,9 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in records:
         print(f"| {r['request']} | {r['examples']} | {r['request_mb']} | {r['seconds']:.2f} | {r['rss_before_mb']} "
               f"| {r['rss_peak_mb']} | {r['rss_after_mb']} |")
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as f:
-        json.dump(records, f, indent=2)
+    write_records(records, args.output)
     print(f"\nwrote {args.output}")
     return 0
 

@@ -26,18 +26,9 @@ from ssr_keras.cli.launch import (
     add_verbose_flag,
     layout_argument,
     layout_help,
+    positive_int_argument,
     run_command,
 )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,16 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--metadata", help="ML Metadata SQLite file (default: <output>/metadata.sqlite; "
                      "required when --output is a gs://, s3:// or hdfs:// URI)")
     run.add_argument("--model-name", default="ssr", help="TF Serving model name (default: ssr)")
-    run.add_argument("--epochs", type=_positive_int,
+    run.add_argument("--epochs", type=positive_int_argument,
                      help="maximum training epochs, early-stopped on eval AUC "
                           "(default: --config's, else TrainConfig's)")
-    run.add_argument("--train-steps", type=_positive_int,
+    run.add_argument("--train-steps", type=positive_int_argument,
                      help="total training steps (default: --epochs full passes over the train split)")
-    run.add_argument("--eval-steps", type=_positive_int, help="validation steps while training (default: all)")
-    run.add_argument("--batch-size", type=_positive_int,
+    run.add_argument("--eval-steps", type=positive_int_argument, help="validation steps while training (default: all)")
+    run.add_argument("--batch-size", type=positive_int_argument,
                      help="training batch size (default: --config's, else TrainConfig's)")
     run.add_argument("--learning-rate", type=float, help="Adam learning rate (default: --config's, else TrainConfig's)")
-    run.add_argument("--embedding-dim", type=_positive_int,
+    run.add_argument("--embedding-dim", type=positive_int_argument,
                      help="per-field embedding width (default: --config's, else TrainConfig's)")
     run.add_argument("--embedding", metavar="METHOD",
                      help=f"user and item fields: one row per id (table), or shared codebook rows clustered on "
@@ -85,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-auc-drop", type=float,
                      help="Evaluator: bless only if AUC is at most this below the last blessed model's "
                           "(default: pipeline.configs.MAX_AUC_DROP, 0.01)")
-    run.add_argument("--max-rows", type=_positive_int,
+    run.add_argument("--max-rows", type=positive_int_argument,
                      help="quick runs: use only the first N rows of each input file (copied to "
                           "<output>/data_slice)")
     run.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
@@ -110,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     cluster = commands.add_parser(
         "cluster", help="start a local dask.distributed cluster for --beam-runner dask and print its address",
         description="Start a dask scheduler and worker processes on this machine; serve until Ctrl-C.")
-    cluster.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default: 2)")
+    cluster.add_argument("--workers", type=positive_int_argument, default=2, help="worker processes (default: 2)")
     cluster.add_argument("--port", type=int, default=0, help="scheduler port (default: any free port)")
     cluster.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     add_verbose_flag(cluster)

@@ -23,17 +23,7 @@ from __future__ import annotations
 import argparse
 from typing import List, Sequence
 
-from ssr_keras.cli.launch import add_verbose_flag, layout_argument, layout_help, run_command
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
+from ssr_keras.cli.launch import add_verbose_flag, layout_argument, layout_help, positive_int_argument, run_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,8 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--titles", help="retrieve: CSV with columns item,title to print titles")
     parser.add_argument("--signature", default=None,
                         help="signature key (default: serving_default for predict, classification for classify)")
-    parser.add_argument("--batch-size", type=_positive_int, default=256, help="examples per request (default: 256)")
-    parser.add_argument("--max-rows", type=_positive_int, default=None,
+    parser.add_argument("--batch-size", type=positive_int_argument, default=256,
+                        help="examples per request (default: 256)")
+    parser.add_argument("--max-rows", type=positive_int_argument, default=None,
                         help="score only the first N rows (default: all)")
     version = parser.add_mutually_exclusive_group()
     version.add_argument("--version", type=int, default=None, help="model version (default: latest)")

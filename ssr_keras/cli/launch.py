@@ -127,6 +127,17 @@ def main_of(prog: str, module: str, build_parser, argv: Sequence[str] | None = N
     return run_command(prog, module, build_parser().parse_args(argv))
 
 
+def positive_int_argument(text: str) -> int:
+    """argparse `type=` of a flag that takes an integer >= 1 (the error names the value)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
 def layout_argument(text: str) -> str:
     """argparse `type` of `--layout`: a built-in name or a layout file, checked now (no TensorFlow needed)."""
     try:

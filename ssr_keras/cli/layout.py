@@ -17,19 +17,9 @@ import os
 import sys
 from typing import Sequence
 
-from ssr_keras.cli.launch import add_verbose_flag, run_command
+from ssr_keras.cli.launch import add_verbose_flag, positive_int_argument, run_command
 from ssr_keras.data.layout_file import LayoutSpec, load_layout_spec, loads_layout
 from ssr_keras.data.layout_inference import SAMPLE_ROWS, infer_layout_file
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--label", help="the label column (default: a column named like label/click/target/rating, "
                                        "else the first 0/1 column)")
     infer.add_argument("--name", help="the layout's name (default: the file's name, or its folder's for train.csv)")
-    infer.add_argument("--rows", type=_positive_int, default=SAMPLE_ROWS,
+    infer.add_argument("--rows", type=positive_int_argument, default=SAMPLE_ROWS,
                        help=f"rows read to guess from (default: {SAMPLE_ROWS})")
     infer.add_argument("-o", "--output", help="write the layout file here (default: print it)")
     add_verbose_flag(infer, "show the traceback of an error")

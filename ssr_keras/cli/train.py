@@ -32,18 +32,9 @@ from ssr_keras.cli.launch import (
     add_verbose_flag,
     layout_argument,
     layout_help,
+    positive_int_argument,
     run_command,
 )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,10 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None,
                         help='training config (TrainConfig keys) as JSON or a JSON file, e.g. '
                              '\'{"backbone_config": {"num_views": 8}, "seed": 1}\'')
-    parser.add_argument("--epochs", type=_positive_int, help="maximum epochs (early stopping may end sooner)")
-    parser.add_argument("--batch-size", type=_positive_int, help="training and evaluation batch size")
+    parser.add_argument("--epochs", type=positive_int_argument, help="maximum epochs (early stopping may end sooner)")
+    parser.add_argument("--batch-size", type=positive_int_argument, help="training and evaluation batch size")
     parser.add_argument("--learning-rate", type=float, help="Adam learning rate")
-    parser.add_argument("--embedding-dim", type=_positive_int, help="per-field embedding width")
+    parser.add_argument("--embedding-dim", type=positive_int_argument, help="per-field embedding width")
     parser.add_argument("--embedding-norm", choices=("none", "batch", "layer"),
                         help="normalisation of the concatenated field embeddings")
     parser.add_argument("--embedding-l2", type=float, help="L2 penalty on the embedding tables (0 disables it)")
@@ -72,13 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
                              f"({EMBEDDING_NAMES})")
     parser.add_argument("--embedding-budget", type=float,
                         help="with --embedding baco: codebook rows as a fraction of the user plus item ids")
-    parser.add_argument("--patience", type=_positive_int, help="early stopping: epochs without val_auc gain")
+    parser.add_argument("--patience", type=positive_int_argument, help="early stopping: epochs without val_auc gain")
     parser.add_argument("--seed", type=int, help="seed of the weights, the shuffling and dropout")
-    parser.add_argument("--min-count", type=_positive_int, help="rarer values map to the OOV id")
-    parser.add_argument("--max-train-rows", type=_positive_int, help="train on the first N rows only (quick runs)")
-    parser.add_argument("--max-valid-rows", type=_positive_int, help="early-stop on the first N validation rows only")
+    parser.add_argument("--min-count", type=positive_int_argument, help="rarer values map to the OOV id")
+    parser.add_argument("--max-train-rows", type=positive_int_argument,
+                        help="train on the first N rows only (quick runs)")
+    parser.add_argument("--max-valid-rows", type=positive_int_argument,
+                        help="early-stop on the first N validation rows only")
     parser.add_argument("--model-name", default=None, help="serving model name (default: <layout name>-<model>)")
-    parser.add_argument("--version", type=_positive_int, default=1, help="serving model version (default: 1)")
+    parser.add_argument("--version", type=positive_int_argument, default=1, help="serving model version (default: 1)")
     parser.add_argument("--quiet", action="store_true",
                         help="one line per epoch even on a terminal (always so under a pipe or in a log file)")
     parser.add_argument("--strategy", default="default", metavar="STRATEGY",
