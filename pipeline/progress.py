@@ -59,7 +59,7 @@ class ComponentProgress(logging.Handler):
         self._warnings: Dict[str, int] = {}
         self._current: str | None = None
         self._files: Dict[str, TextIO] = {}
-        self._saved: Tuple[List[logging.Handler], int, bool] | None = None
+        self._saved: Tuple[List[logging.Handler], int, bool, int] | None = None
         self._saved_fds: Tuple[int, int] | None = None
         self.timings: Dict[str, Tuple[float, str]] = {}
         self.log_files: Dict[str, str] = {}
@@ -68,10 +68,11 @@ class ComponentProgress(logging.Handler):
         """Routes every log record (absl's INFO included) through this handler, and only here."""
         # Through absl's verbosity flag, not `setLevel`: TensorFlow saves and restores that flag around
         # SavedModel exports, which would silently undo a plain `setLevel`.
+        verbosity = absl_logging.get_verbosity()
         absl_logging.set_verbosity(absl_logging.INFO)
         root = logging.getLogger()
         absl_logger = logging.getLogger("absl")
-        self._saved = (list(root.handlers), root.level, absl_logger.propagate)
+        self._saved = (list(root.handlers), root.level, absl_logger.propagate, verbosity)
         for handler in self._saved[0]:
             root.removeHandler(handler)
         root.addHandler(self)
@@ -108,11 +109,12 @@ class ComponentProgress(logging.Handler):
         root = logging.getLogger()
         root.removeHandler(self)
         if self._saved is not None:
-            handlers, level, propagate = self._saved
+            handlers, level, propagate, verbosity = self._saved
             for handler in handlers:
                 root.addHandler(handler)
             root.setLevel(level)
             logging.getLogger("absl").propagate = propagate
+            absl_logging.set_verbosity(verbosity)  # absl's INFO lines after the run (the summary's) stay quiet
         logging.captureWarnings(False)
         for f in self._files.values():
             f.close()
