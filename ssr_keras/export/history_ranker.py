@@ -45,16 +45,11 @@ import tf_keras as keras
 
 from ssr_keras.data.ids import OOV_ID, PADDING_ID
 from ssr_keras.data.movielens_history import SECONDS_PER_DAY, EventLog
+from ssr_keras.export.ranker import ranker_signatures
 from ssr_keras.export.saved_model import check_new_version_dir, save_servable
 from ssr_keras.export.signature_names import (
-    CLASS_LABELS,
-    CLASSIFY_SIGNATURE,
-    DEFAULT_SIGNATURE,
-    PREDICT_INPUT,
     PREDICT_OUTPUT,
-    PREDICT_SIGNATURE,
     RANKER_METHOD_NAMES,
-    REGRESS_SIGNATURE,
 )
 from ssr_keras.export.warmup import write_warmup_requests
 
@@ -213,20 +208,7 @@ def export_history_ranker(model: keras.Model, export_dir: str, *, catalog_keys: 
     def probabilities(serialized: tf.Tensor) -> tf.Tensor:
         return tf.reshape(tf.cast(model(parser(serialized), training=False), tf.float32), [-1, 1])
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=PREDICT_INPUT)])
-    def predict(examples: tf.Tensor) -> Dict[str, tf.Tensor]:
-        return {PREDICT_OUTPUT: probabilities(examples)}
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=tf.saved_model.CLASSIFY_INPUTS)])
-    def classify(inputs: tf.Tensor) -> Dict[str, tf.Tensor]:
-        positive = probabilities(inputs)
-        return {tf.saved_model.CLASSIFY_OUTPUT_CLASSES: tf.tile(tf.constant([CLASS_LABELS]),
-                                                                [tf.shape(positive)[0], 1]),
-                tf.saved_model.CLASSIFY_OUTPUT_SCORES: tf.concat([1.0 - positive, positive], axis=1)}
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=tf.saved_model.REGRESS_INPUTS)])
-    def regress(inputs: tf.Tensor) -> Dict[str, tf.Tensor]:
-        return {tf.saved_model.REGRESS_OUTPUTS: probabilities(inputs)}
+    predict, signatures = ranker_signatures(probabilities)
 
     first_item = int(np.asarray(catalog_keys)[np.asarray(catalog_keys) >= 0][0])
     rows = [dict(row) for row in warmup_requests] if warmup_requests else [{ITEM_FEATURE: first_item,
@@ -234,11 +216,8 @@ def export_history_ranker(model: keras.Model, export_dir: str, *, catalog_keys: 
     scores = predict(tf.constant([history_example(**row).SerializeToString() for row in rows]))[PREDICT_OUTPUT]
     if scores.shape != (len(rows), 1):
         raise ValueError(f"Expected probabilities of shape {(len(rows), 1)}, got {scores.shape}.")
-    predict_fn = predict.get_concrete_function()
-    save_servable(export_dir, {"model": model, "request_parser": parser}, signatures={
-        DEFAULT_SIGNATURE: predict_fn, PREDICT_SIGNATURE: predict_fn,
-        CLASSIFY_SIGNATURE: classify.get_concrete_function(), REGRESS_SIGNATURE: regress.get_concrete_function(),
-    }, method_names=RANKER_METHOD_NAMES)
+    save_servable(export_dir, {"model": model, "request_parser": parser}, signatures=signatures,
+                  method_names=RANKER_METHOD_NAMES)
     # Scalar features only: a warm-up request's history is empty (absent), the documented fallback.
     write_warmup_requests(export_dir, [{k: str(v) for k, v in row.items()} for row in rows],
                           column_types={key: "int64" for row in rows for key in row})

@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from typing import Callable, Dict, Mapping, Sequence
+from typing import Any, Callable, Dict, Mapping, Sequence, Tuple
 
 import tensorflow as tf
 import tf_keras as keras
@@ -98,6 +98,30 @@ def export_ranker(
         scores = model(features, training=False)
         return _as_column(tf.cast(scores, tf.float32))
 
+    predict, signatures = ranker_signatures(probabilities)
+    warmup_rows = _warmup_rows(predict, feature_columns, warmup_examples, column_types)
+
+    trackables = {"model": model}
+    if isinstance(examples_to_features, tf.Module):
+        trackables["examples_to_features"] = examples_to_features
+    save_servable(export_dir, trackables, signatures=signatures, method_names=RANKER_METHOD_NAMES)
+    if warmup_rows:
+        write_warmup_requests(export_dir, warmup_rows, column_types)
+    logger.info("Exported serving model to %s (signatures %s).", export_dir, sorted(RANKER_METHOD_NAMES))
+    return export_dir
+
+
+def ranker_signatures(probabilities: Callable[[tf.Tensor], tf.Tensor]) -> Tuple[Callable, Dict[str, Any]]:
+    """The predict `tf.function` and the four serving signatures of a ranker over `probabilities`.
+
+    Args:
+        probabilities: traceable, serialized `tf.Example`s `tf.string [None]` -> float32 [B, 1].
+
+    Returns:
+        `(predict, signatures)`: the predict function (for warm-up scoring) and the signature map
+        `save_servable` takes, keyed as in the module docstring.
+    """
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=PREDICT_INPUT)])
     def predict(examples: tf.Tensor) -> Dict[str, tf.Tensor]:
         return {PREDICT_OUTPUT: probabilities(examples)}
@@ -115,22 +139,10 @@ def export_ranker(
     def regress(inputs: tf.Tensor) -> Dict[str, tf.Tensor]:
         return {tf.saved_model.REGRESS_OUTPUTS: probabilities(inputs)}
 
-    warmup_rows = _warmup_rows(predict, feature_columns, warmup_examples, column_types)
-
-    trackables = {"model": model}
-    if isinstance(examples_to_features, tf.Module):
-        trackables["examples_to_features"] = examples_to_features
     predict_fn = predict.get_concrete_function()
-    save_servable(export_dir, trackables, signatures={
-        DEFAULT_SIGNATURE: predict_fn,
-        PREDICT_SIGNATURE: predict_fn,
-        CLASSIFY_SIGNATURE: classify.get_concrete_function(),
-        REGRESS_SIGNATURE: regress.get_concrete_function(),
-    }, method_names=RANKER_METHOD_NAMES)
-    if warmup_rows:
-        write_warmup_requests(export_dir, warmup_rows, column_types)
-    logger.info("Exported serving model to %s (signatures %s).", export_dir, sorted(RANKER_METHOD_NAMES))
-    return export_dir
+    return predict, {DEFAULT_SIGNATURE: predict_fn, PREDICT_SIGNATURE: predict_fn,
+                     CLASSIFY_SIGNATURE: classify.get_concrete_function(),
+                     REGRESS_SIGNATURE: regress.get_concrete_function()}
 
 
 def _check_feature_columns(feature_columns: Sequence[str]) -> tuple:
