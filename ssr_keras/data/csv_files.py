@@ -43,6 +43,10 @@ _GLOB_CHARS = frozenset("*?[")
 # Plain decimal numbers, the common ground of Python's float() and tf.strings.to_number (which reject
 # respectively "0x10" and "1_000" / "Infinity").
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+# What a checked column must hold when non-blank: its pattern and the words for the error message.
+_NUMBER_CHECK = (_NUMBER, "a number")
+_INTEGER_CHECK = (_INTEGER, "an integer (the column's type is int64)")
 _VALIDATED: Set[Tuple[str, int, int, str, str]] = set()
 
 
@@ -154,7 +158,7 @@ def _line_number(path: str, delimiter: str, skip_header: bool, row_index: int) -
 
 
 def _check_chunk(columns: Sequence[str], rows: Sequence[Row],
-                 numeric: Sequence[Tuple[int, bool]]) -> Tuple[int, str, str] | None:
+                 numeric: Sequence[Tuple[int, bool, Tuple[re.Pattern, str]]]) -> Tuple[int, str, str] | None:
     """Returns `(row index, column, problem)` of a bad row of the chunk, or None.
 
     Column counts are checked first, then each numeric column; the common, valid case runs as C-level
@@ -168,23 +172,26 @@ def _check_chunk(columns: Sequence[str], rows: Sequence[Row],
             return index, columns[found], f"missing; expected {width} columns {list(columns)}, found {found}"
         return index, f"#{width + 1}", (
             f"unexpected extra column after {columns[-1]!r}; expected {width} columns, found {found}")
-    for column_index, required in numeric:
+    problems = []  # the first bad row of each bad column; the earliest row is reported
+    for column_index, required, (pattern, expected) in numeric:
         column = [row[column_index].strip() for row in rows]
         name = columns[column_index]
         if required and not all(column):
-            return column.index(""), name, "the value is blank; expected a number"
-        if not all(map(_NUMBER.fullmatch, filter(None, column))):
-            index = next(i for i, value in enumerate(column) if value and not _NUMBER.fullmatch(value))
-            return index, name, f"expected a number, found {column[index]!r}"
-    return None
+            problems.append((column.index(""), name, f"the value is blank; expected {expected}"))
+        elif not all(map(pattern.fullmatch, filter(None, column))):
+            index = next(i for i, value in enumerate(column) if value and not pattern.fullmatch(value))
+            problems.append((index, name, f"expected {expected}, found {column[index]!r}"))
+    return min(problems, key=lambda problem: problem[0], default=None)
 
 
 def iter_row_chunks(layout: Layout, path: str, delimiter: str = ",", chunk_rows: int = 65536,
                     max_rows: int | None = None, require_label: bool = True) -> Iterator[List[Row]]:
     """Streams a file's data rows in chunks, validating each row against the layout.
 
-    Numeric columns (`layout.numeric_columns`) must hold plain decimal numbers (`-1`, `2.5`, `1e3`; not
-    `nan` or `inf`) when non-blank; the label column must be a non-blank number. Blank lines are
+    Numeric columns (`layout.numeric_columns`, and float columns of `layout.column_types`) must hold plain
+    decimal numbers (`-1`, `2.5`, `1e3`; not `nan` or `inf`) when non-blank, int64 columns integers (what
+    the pipeline's examples and serving requests carry for them); the label column must be a non-blank
+    number. Blank lines are
     skipped. Once the whole file has been read the file counts as validated (see `validate_file`).
 
     Args:
@@ -205,8 +212,9 @@ def iter_row_chunks(layout: Layout, path: str, delimiter: str = ",", chunk_rows:
     columns, skip_header = file_columns(layout, path, delimiter)
     if require_label and layout.label not in columns:
         raise ValueError(f"{path}: the label column {layout.label!r} is missing; the header has {list(columns)}.")
-    numeric = [(columns.index(c), c == layout.label) for c in dict.fromkeys(layout.numeric_columns + (layout.label,))
-               if c in columns]
+    numeric = [(columns.index(c), c == layout.label, _column_check(layout, c))
+               for c in dict.fromkeys(layout.numeric_columns + (layout.label,) + tuple(layout.column_types))
+               if c in columns and _column_check(layout, c) is not None]
     read_rows = data_rows = 0  # csv rows read (blank lines included, for line numbers) / data rows
     with _open_text(path) as f:
         reader = csv.reader(f, delimiter=delimiter)
@@ -228,6 +236,17 @@ def iter_row_chunks(layout: Layout, path: str, delimiter: str = ",", chunk_rows:
                 yield rows
     if max_rows is None:
         _VALIDATED.add(_file_key(layout, path, delimiter))
+
+
+def _column_check(layout: Layout, column: str) -> Tuple[re.Pattern, str] | None:
+    """What a column's non-blank values must match: the label and numeric or float columns numbers, an int64
+    feature column (as the pipeline's examples and serving requests type it) integers; None for free text.
+    The label is any number whatever its type: the pipeline writes it as a float."""
+    if column == layout.label or column in layout.numeric_columns or layout.column_type(column) == "float":
+        return _NUMBER_CHECK
+    if layout.column_type(column) == "int64":
+        return _INTEGER_CHECK
+    return None
 
 
 def iter_dict_rows(layout: Layout, path: str, delimiter: str = ",", max_rows: int | None = None,

@@ -12,7 +12,7 @@ from tests.ssr_keras.data.helpers import write_lines
 
 FRAPPE = get_layout("frappe")
 CRITEO = get_layout("criteo")
-FRAPPE_ROW = "1,u1,i1,morning,monday,workday,home,free,sunny,Spain,0"
+FRAPPE_ROW = "1,1,11,morning,monday,workday,home,free,sunny,Spain,0"
 
 
 def criteo_row(label: str = "0", i3: str = "260.0") -> str:
@@ -62,7 +62,9 @@ def test_header_of_another_layout_is_an_error(tmp_path: pathlib.Path) -> None:
     [
         (FRAPPE_ROW + ",extra", "#12", "unexpected extra column after 'city'"),
         (FRAPPE_ROW.rsplit(",", 1)[0], "city", "missing; expected 11 columns"),
-        (",u1,i1,morning,monday,workday,home,free,sunny,Spain,0", "label", "blank; expected a number"),
+        (",1,11,morning,monday,workday,home,free,sunny,Spain,0", "label", "blank; expected a number"),
+        ("1,1,i1,morning,monday,workday,home,free,sunny,Spain,0", "item", "expected an integer .the column's type "
+         "is int64., found 'i1'"),
     ],
 )
 def test_malformed_frappe_rows(tmp_path: pathlib.Path, bad_row: str, column: str, problem: str) -> None:
@@ -76,7 +78,7 @@ def test_malformed_frappe_rows(tmp_path: pathlib.Path, bad_row: str, column: str
 
 
 def test_blank_lines_are_skipped_and_later_errors_keep_their_line(tmp_path: pathlib.Path) -> None:
-    path = write_lines(tmp_path / "rows.csv", [",".join(FRAPPE.columns), FRAPPE_ROW, "", FRAPPE_ROW, "", "0,u1"])
+    path = write_lines(tmp_path / "rows.csv", [",".join(FRAPPE.columns), FRAPPE_ROW, "", FRAPPE_ROW, "", "0,1"])
 
     with pytest.raises(MalformedRowError, match="line 6, column 'item'"):
         csv_files.validate_file(FRAPPE, str(path))
@@ -99,9 +101,19 @@ def test_numbers_tensorflow_cannot_parse_are_rejected(tmp_path: pathlib.Path, va
         csv_files.validate_file(CRITEO, str(path))
 
 
+def test_the_earliest_bad_row_is_reported_whatever_its_column(tmp_path: pathlib.Path) -> None:
+    rows = [FRAPPE_ROW, "1,1,11,morning,monday,workday,home,free,sunny,Spain,x", ",1,11,a,b,c,d,e,f,g,0"]
+    path = write_lines(tmp_path / "rows.csv", rows)
+
+    with pytest.raises(MalformedRowError, match="line 2, column 'city': expected an integer") as error:
+        csv_files.validate_file(FRAPPE, str(path))
+
+    assert error.value.line == 2
+
+
 def test_line_numbers_count_quoted_line_breaks(tmp_path: pathlib.Path) -> None:
-    quoted = '1,u1,"two\nlines",morning,monday,workday,home,free,sunny,Spain,0'
-    path = write_lines(tmp_path / "rows.csv", [quoted, FRAPPE_ROW, "0,u1"])
+    quoted = '1,1,11,"two\nlines",monday,workday,home,free,sunny,Spain,0'
+    path = write_lines(tmp_path / "rows.csv", [quoted, FRAPPE_ROW, "0,1"])
 
     with pytest.raises(MalformedRowError) as error:
         csv_files.validate_file(FRAPPE, str(path))
@@ -110,7 +122,7 @@ def test_line_numbers_count_quoted_line_breaks(tmp_path: pathlib.Path) -> None:
 
 
 def test_errors_are_found_beyond_the_first_chunk(tmp_path: pathlib.Path) -> None:
-    path = write_lines(tmp_path / "rows.csv", [FRAPPE_ROW] * 10 + ["1,u1"])
+    path = write_lines(tmp_path / "rows.csv", [FRAPPE_ROW] * 10 + ["1,1"])
 
     with pytest.raises(MalformedRowError) as error:
         for _ in csv_files.iter_row_chunks(FRAPPE, str(path), chunk_rows=3):
@@ -123,7 +135,7 @@ def test_valid_file_is_checked_once_until_it_changes(tmp_path: pathlib.Path) -> 
     path = write_lines(tmp_path / "rows.csv", [FRAPPE_ROW] * 3)
     csv_files.validate_file(FRAPPE, str(path))
 
-    write_lines(path, [FRAPPE_ROW, "1,u1,i1"])  # a new size: checked again
+    write_lines(path, [FRAPPE_ROW, "1,1,11"])  # a new size: checked again
 
     with pytest.raises(MalformedRowError, match="line 2"):
         csv_files.validate_file(FRAPPE, str(path))

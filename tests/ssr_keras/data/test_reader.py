@@ -111,19 +111,19 @@ def test_rows_and_ids_follow_the_file(tmp_path: pathlib.Path) -> None:
     header = ",".join(FRAPPE.columns)
     train = write_lines(tmp_path / "train.csv", [
         header,
-        "1,alice,app1,morning,monday,workday,home,free,sunny,Spain,0",
-        "0,alice,app2,morning,monday,workday,home,free,sunny,Spain,0",
-        "0,bob,app1,night,monday,workday,home,free,,Spain,0",
+        "1,101,1,morning,monday,workday,home,free,sunny,Spain,0",
+        "0,101,2,morning,monday,workday,home,free,sunny,Spain,0",
+        "0,102,1,night,monday,workday,home,free,,Spain,0",
     ])
     valid = write_lines(tmp_path / "valid.csv", [
         header,
-        "1,carol,app1,morning,monday,workday,home,free,,France,0",  # unknown user, unknown country
+        "1,103,1,morning,monday,workday,home,free,,France,0",  # unknown user, unknown country
     ])
     vocabularies = build_vocabularies(FRAPPE, train)
 
     features, labels = read_all(make_dataset(FRAPPE, train, vocabularies, batch_size=2))
     assert labels.tolist() == [1.0, 0.0, 0.0]
-    assert features["user"].tolist() == [1, 1, 2]  # alice (2 rows) before bob
+    assert features["user"].tolist() == [1, 1, 2]  # 101 (2 rows) before 102
     assert features["weather"].tolist() == [1, 1, 2]  # "sunny" twice, then the blank value ""
 
     features, _ = read_all(make_dataset(FRAPPE, valid, vocabularies, batch_size=2))
@@ -132,7 +132,7 @@ def test_rows_and_ids_follow_the_file(tmp_path: pathlib.Path) -> None:
 
 
 def test_rare_values_map_to_oov(tmp_path: pathlib.Path) -> None:
-    rows = [f"1,{user},app1,morning,monday,workday,home,free,sunny,Spain,0" for user in ("a", "a", "b")]
+    rows = [f"1,{user},1,morning,monday,workday,home,free,sunny,Spain,0" for user in ("1", "1", "2")]
     train = write_lines(tmp_path / "train.csv", [",".join(FRAPPE.columns), *rows])
     vocabularies = build_vocabularies(FRAPPE, train, min_count=2)
 
@@ -202,8 +202,8 @@ def test_header_less_tab_separated_file_reads_like_the_csv(data_dir: pathlib.Pat
 def test_windows_line_ends_and_byte_order_mark(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "valid.csv"
     path.write_bytes("\ufeff".encode() + b",".join(c.encode() for c in FRAPPE.columns) + b"\r\n"
-                     b"1,u1,i1,morning,monday,workday,home,free,sunny,Spain,0\r\n"
-                     b"0,u2,i1,morning,monday,workday,home,free,sunny,Spain,7\r\n")
+                     b"1,1,11,morning,monday,workday,home,free,sunny,Spain,0\r\n"
+                     b"0,2,11,morning,monday,workday,home,free,sunny,Spain,7\r\n")
     vocabularies = build_vocabularies(FRAPPE, path)
 
     features, labels = read_all(make_dataset(FRAPPE, path, vocabularies, batch_size=4))

@@ -15,31 +15,31 @@ FRAPPE = get_layout("frappe")
 HEADER = ",".join(FRAPPE.columns)
 
 
-def frappe_row(label: str = "1", user: str = "u1", item: str = "i1", city: str = "0") -> str:
+def frappe_row(label: str = "1", user: str = "1", item: str = "11", city: str = "0") -> str:
     return f"{label},{user},{item},morning,monday,workday,home,free,sunny,Spain,{city}"
 
 
 def test_values_by_descending_count_then_descending_value_as_tensorflow_transform(tmp_path: pathlib.Path) -> None:
-    users = ["b", "a", "c", "a", "b", "d", "a"]  # a:3, b:2, c:1, d:1
+    users = ["2", "1", "3", "1", "2", "4", "1"]  # 1:3, 2:2, 3:1, 4:1
     path = write_lines(tmp_path / "train.csv", [HEADER] + [frappe_row(user=u) for u in users])
 
     vocabularies = build_vocabularies(FRAPPE, path)
 
-    # TFT orders (count, token bytes) largest first: the tie c/d becomes d, c (tests/pipeline checks
+    # TFT orders (count, token bytes) largest first: the tie 3/4 becomes 4, 3 (tests/pipeline checks
     # that the Transform gives the same ids).
-    assert vocabularies.values("user") == ("a", "b", "d", "c")
+    assert vocabularies.values("user") == ("1", "2", "4", "3")
     assert vocabularies.counts("user") == (3, 2, 1, 1)
     assert vocabularies.vocab_size("user") == 5  # 4 values + OOV
     assert vocabularies.fields == FRAPPE.field_names
 
 
 def test_min_count_drops_rare_values(tmp_path: pathlib.Path) -> None:
-    users = ["a", "a", "b", "c", "c", "c"]
+    users = ["1", "1", "2", "3", "3", "3"]
     path = write_lines(tmp_path / "train.csv", [HEADER] + [frappe_row(user=u) for u in users])
 
     vocabularies = build_vocabularies(FRAPPE, path, min_count=2)
 
-    assert vocabularies.values("user") == ("c", "a")
+    assert vocabularies.values("user") == ("3", "1")
     assert vocabularies.min_count == 2
 
 
