@@ -47,10 +47,9 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # 
 from serving import testing  # noqa: E402
 from serving.server import compact_heap  # noqa: E402
 from ssr_keras.analysis.benchmark_records import write_records  # noqa: E402
-from ssr_keras.data import RawExampleParser, VocabularyIds, build_vocabularies, csv_files  # noqa: E402
+from ssr_keras.data import csv_files  # noqa: E402
 from ssr_keras.data.layouts import get_layout  # noqa: E402
-from ssr_keras.export import export_ranker, layout_example  # noqa: E402
-from ssr_keras.models import RankingModel  # noqa: E402
+from ssr_keras.export import layout_example  # noqa: E402
 
 MODEL_NAME = "bench"
 # (batch, clients, batching): requests per client and round at scale 1 (10 rounds: >= 2000 latencies at batch 1).
@@ -69,14 +68,7 @@ def export_model(kind: str, data_dir: str, export_dir: str, rows: List[Dict[str,
     if kind == "toy":
         testing.export_toy_model(export_dir, seed=1)
         return "toy (StringLookup + Embedding over user/item, serving.testing)"
-    layout = get_layout("frappe")
-    vocabularies = build_vocabularies(layout, os.path.join(data_dir, "train.csv"))
-    model = RankingModel(vocabularies.field_specs(layout), backbone="ssr-d", embedding_dim=16)
-    parser = RawExampleParser(layout, VocabularyIds(layout, vocabularies))
-    model(parser(tf.constant([layout_example(layout, row).SerializeToString() for row in rows[:2]])))
-    export_ranker(model, export_dir, parser, layout.feature_columns, warmup_examples=rows[:4])
-    params = int(sum(np.prod(w.shape) for w in model.weights))
-    return f"ssr-d RankingModel, frappe 10 fields, embedding_dim 16, default SSR-D backbone, {params} params"
+    return testing.export_frappe_ranker(data_dir, export_dir, rows)
 
 
 def start_server(base_path: str, batching: bool) -> Tuple[subprocess.Popen, int]:

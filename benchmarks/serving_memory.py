@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List, Sequence
+from typing import Sequence
 
 # Run as a script, this file's folder comes first on sys.path and would shadow the `serving` package.
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
@@ -34,33 +34,20 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import grpc  # noqa: E402
-import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
 from serving import inference, testing  # noqa: E402
 from ssr_keras.analysis.benchmark_records import write_records  # noqa: E402
-from ssr_keras.data import RawExampleParser, VocabularyIds, build_vocabularies, csv_files  # noqa: E402
+from ssr_keras.data import csv_files  # noqa: E402
 from ssr_keras.data.layouts import get_layout  # noqa: E402
-from ssr_keras.export import export_ranker, layout_example  # noqa: E402
-from ssr_keras.models import RankingModel  # noqa: E402
+from ssr_keras.export import layout_example  # noqa: E402
 
 MODEL_NAME = "memory"
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 SAMPLE_SECONDS = 0.02
 MB = 1024 * 1024
-
-
-def export_frappe_model(data_dir: str, export_dir: str, rows: List[Dict[str, str]]) -> str:
-    layout = get_layout("frappe")
-    vocabularies = build_vocabularies(layout, os.path.join(data_dir, "train.csv"))
-    model = RankingModel(vocabularies.field_specs(layout), backbone="ssr-d", embedding_dim=16)
-    parser = RawExampleParser(layout, VocabularyIds(layout, vocabularies))
-    model(parser(tf.constant([layout_example(layout, row).SerializeToString() for row in rows[:2]])))
-    export_ranker(model, export_dir, parser, layout.feature_columns, warmup_examples=rows[:4])
-    params = int(sum(np.prod(w.shape) for w in model.weights))
-    return f"ssr-d RankingModel, frappe 10 fields, embedding_dim 16, {params} params"
 
 
 class PeakRss:
@@ -109,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = []
     with tempfile.TemporaryDirectory() as directory:
         base_path = os.path.join(directory, "models")
-        model = export_frappe_model(args.data, os.path.join(base_path, "1"), rows)
+        model = testing.export_frappe_ranker(args.data, os.path.join(base_path, "1"), rows)
         print(f"exported: {model}; request of {args.examples} examples, {request_bytes / MB:.1f} MB", flush=True)
         process, port, _ = testing.start_server(["--model-base-path", base_path, "--model-name", MODEL_NAME,
                                                  "--poll-seconds", "0", "--max-message-bytes", str(MAX_MESSAGE_BYTES)])

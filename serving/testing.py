@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import subprocess
@@ -21,9 +22,13 @@ import sys
 import threading
 from typing import Dict, List, Sequence, Tuple
 
+import numpy as np
 import tensorflow as tf
 
-from ssr_keras.export import export_ranker
+from ssr_keras.data import RawExampleParser, VocabularyIds, build_vocabularies
+from ssr_keras.data.layouts import get_layout
+from ssr_keras.export import export_ranker, layout_example
+from ssr_keras.models import RankingModel
 
 TOY_FEATURE_COLUMNS = ("user", "item")
 TOY_VOCABULARIES: Dict[str, List[str]] = {
@@ -69,6 +74,19 @@ def export_toy_model(export_dir: str, seed: int = 0) -> str:
     """Exports `build_toy_model(seed)` with `export_serving_model`; different seeds score differently."""
     return export_ranker(build_toy_model(seed), export_dir, ToyExampleParser(), TOY_FEATURE_COLUMNS,
                                 warmup_examples=toy_rows(4, seed=seed))
+
+
+def export_frappe_ranker(data_dir: str, export_dir: str, rows: Sequence[Dict[str, str]]) -> str:
+    """Exports an untrained SSR-D `RankingModel` over Frappe's 10 fields (vocabularies from `data_dir`'s
+    train.csv), warmed up on `rows`: the real serving shape for benchmarks. Returns a description."""
+    layout = get_layout("frappe")
+    vocabularies = build_vocabularies(layout, os.path.join(data_dir, "train.csv"))
+    model = RankingModel(vocabularies.field_specs(layout), backbone="ssr-d", embedding_dim=16)
+    parser = RawExampleParser(layout, VocabularyIds(layout, vocabularies))
+    model(parser(tf.constant([layout_example(layout, row).SerializeToString() for row in rows[:2]])))
+    export_ranker(model, export_dir, parser, layout.feature_columns, warmup_examples=rows[:4])
+    params = int(sum(np.prod(w.shape) for w in model.weights))
+    return f"ssr-d RankingModel, frappe 10 fields, embedding_dim 16, default SSR-D backbone, {params} params"
 
 
 def toy_rows(count: int, seed: int = 0) -> List[Dict[str, str]]:
