@@ -111,7 +111,8 @@ def steps_for(variant: str):
     """name -> (mode, model, step, batches) for ours and the reference, training and inference."""
     ours, reference, gap = build_pair(variant)
     ours_train = lambda f: ours.logits(f, training=True)  # noqa: E731
-    ours_infer = lambda f: ours.logits(f, training=False)  # noqa: E731
+    # Inference as `RankingModel.call` (predict, serving) runs it: no ICS sparsity metric.
+    ours_infer = lambda f: ours.logits(f, training=False, report_sparsity=False)  # noqa: E731
     train_batches, infer_batches = _batches(TRAIN_BATCH, 0), _batches(INFER_BATCH, 1)
     steps = {
         ("train", "ours"): (train_step(ours_train, ours), train_batches),

@@ -32,7 +32,8 @@ class MultiViewFusion(keras.layers.Layer):
         kernel_regularizer: optional regularizer of the kernel.
         **kwargs: standard `keras.layers.Layer` arguments.
 
-    Input shape: `[batch, V, d]`. Output shape: `[batch, V, units]`.
+    Input shape: `[batch, V, d]`. Output shape: `[batch, V, units]` (view-major `[V, batch, ...]` for
+    both with `views_first=True`).
 
     Example:
 
@@ -81,21 +82,25 @@ class MultiViewFusion(keras.layers.Layer):
             self.layer_norm.build([input_shape[0], num_views, self.units])
         super().build(input_shape)
 
-    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
+    def call(self, inputs: tf.Tensor, training: bool | None = None, views_first: bool = False) -> tf.Tensor:
+        """`views_first=True` takes and returns view-major `[V, batch, d]` tensors (the layer must be built).
+
+        Blocks that chain several per-view layers (`SSRSBlock`) stay view-major between them and
+        transpose once at each end instead of twice per layer.
+        """
         # View-major batched matmul, not `einsum("bvd,vdu->bvu")`: TF 2.16's einsum (and its gradient,
         # which contracts over the batch) runs 2-4x slower than transpose + BatchMatMul at these widths
         # (benchmarks/speed.py --profile: the einsum gradient was 60% of an SSR-S training step).
-        views_first = tf.transpose(inputs, [1, 0, 2])  # [V, B, d]
-        fused = tf.matmul(views_first, tf.cast(self.kernel, inputs.dtype))
+        views = inputs if views_first else tf.transpose(inputs, [1, 0, 2])  # [V, B, d]
+        fused = tf.matmul(views, tf.cast(self.kernel, inputs.dtype))
         fused = self.activation(fused + tf.cast(self.bias, inputs.dtype)[:, tf.newaxis, :])
-        fused = tf.transpose(fused, [1, 0, 2])  # [B, V, units]
         if self._dropout is not None:
             fused = self._dropout(fused, training=training)
         if self.residual:
-            fused = fused + inputs
+            fused = fused + views
         if self.layer_norm is not None:
-            fused = self.layer_norm(fused)
-        return fused
+            fused = self.layer_norm(fused, views_first=True)
+        return fused if views_first else tf.transpose(fused, [1, 0, 2])  # [B, V, units]
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([input_shape[0], input_shape[1], self.units])

@@ -57,12 +57,25 @@ class SSRSBlock(keras.layers.Layer):
         ]
         self.layer_norm = ViewLayerNorm(name="layer_norm")
 
+    def build(self, input_shape: tf.TensorShape) -> None:
+        # Built here because `call` runs the parts view-major, which their own first call cannot infer.
+        # Each under its own name scope, so weight names read as if built by their first call.
+        input_shape = tf.TensorShape(input_shape)
+        views_shape = [input_shape[0], self.num_views, self.view_dim]
+        for layer, shape in [(self.filter, input_shape), *((h, views_shape) for h in self.hidden),
+                             (self.layer_norm, views_shape)]:
+            with tf.name_scope(layer.name):
+                layer.build(shape)
+        super().build(input_shape)
+
     def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        gathered = self.filter(inputs)
+        # View-major `[V, B, view_dim]` from the filter to the LayerNorm: one transpose at each end of
+        # the block instead of two around every hidden layer.
+        gathered = self.filter(inputs, views_first=True)
         hidden = gathered
         for layer in self.hidden:
-            hidden = layer(hidden, training=training)
-        return self.layer_norm(hidden + gathered)
+            hidden = layer(hidden, training=training, views_first=True)
+        return tf.transpose(self.layer_norm(hidden + gathered, views_first=True), [1, 0, 2])
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([input_shape[0], self.num_views, self.view_dim])

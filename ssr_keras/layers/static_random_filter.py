@@ -29,8 +29,9 @@ class StaticRandomFilter(keras.layers.Layer):
 
     The filter of SSR-S: view `i` keeps `view_dim` of the `D` input dimensions, drawn without
     repetition from `seed` when the layer is built and never trained. All views are applied as one
-    `tf.gather`, so the cost grows with `num_views * view_dim`, not with `D`. The indices are stored as
-    a non-trainable weight, so they survive saving and loading even if the drawing code changes.
+    gather of rows of the transposed input, so the cost grows with `num_views * view_dim` (plus one
+    transpose of the input). The indices are stored as a non-trainable weight, so they survive saving
+    and loading even if the drawing code changes.
 
     Args:
         num_views: number of parallel views `V`.
@@ -38,7 +39,8 @@ class StaticRandomFilter(keras.layers.Layer):
         seed: seed of the random draw; the same seed and input width give the same indices.
         **kwargs: standard `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
-    Input shape: `[batch, D]` with `D` known. Output shape: `[batch, num_views, view_dim]`.
+    Input shape: `[batch, D]` with `D` known. Output shape: `[batch, num_views, view_dim]` (or
+    `[num_views, batch, view_dim]` with `views_first=True`).
 
     Example:
 
@@ -80,9 +82,13 @@ class StaticRandomFilter(keras.layers.Layer):
         )
         super().build(input_shape)
 
-    def call(self, inputs: tf.Tensor) -> tf.Tensor:
-        # One gather for all views: [B, D] -> [B, V, view_dim].
-        return tf.gather(inputs, self.indices, axis=1)
+    def call(self, inputs: tf.Tensor, views_first: bool = False) -> tf.Tensor:
+        """`views_first=True` returns the view-major `[V, batch, view_dim]` instead (the layer must be built)."""
+        # One gather of whole rows of the transposed input ([D, B] -> [V, view_dim, B]), then one
+        # transpose: a gather along axis 1 copies element by element and ran 2.5-3x slower
+        # (benchmarks/speed.py), and its gradient is a scatter of rows too.
+        rows = tf.gather(tf.transpose(inputs), self.indices)
+        return tf.transpose(rows, [0, 2, 1] if views_first else [2, 0, 1])
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([input_shape[0], self.num_views, self.view_dim])

@@ -10,9 +10,19 @@ import tf_keras as keras
 from ssr_keras.validation import check_float
 
 
+def _sum_over_batch(values: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
+    """Sums `values` over the batch axis into `like`'s shape: axis 0 of `[B, V, d]`, axis 1 of `[V, B, d]`."""
+    if like.shape.rank == values.shape.rank:  # view-major: `like` is [V, 1, d]
+        return tf.reduce_sum(values, axis=1, keepdims=True)
+    return tf.reduce_sum(values, axis=0)
+
+
 @tf.custom_gradient
 def view_layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: tf.Tensor):
-    """`gamma * (x - mean) / sqrt(var + epsilon) + beta` over the last axis of `x` `[B, V, d]`, and its gradient.
+    """`gamma * (x - mean) / sqrt(var + epsilon) + beta` over the last axis of `x`, and its gradient.
+
+    `x` is `[B, V, d]` with `gamma` and `beta` `[V, d]`, or view-major `[V, B, d]` with them `[V, 1, d]`
+    (the gradients of `gamma` and `beta` are summed over the batch axis either way).
 
     Two-pass statistics, not `tf.nn.moments`: with a static batch of 1, oneDNN's graph rewriter fuses
     moments' Mean/SquaredDifference/Rsqrt pattern into a layer-norm kernel and aborts the process
@@ -30,7 +40,7 @@ def view_layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: tf
         grad_x = inverse_deviation * (
             grad_normed - tf.reduce_mean(grad_normed, axis=-1, keepdims=True)
             - normed * tf.reduce_mean(grad_normed * normed, axis=-1, keepdims=True))
-        return (grad_x, tf.reduce_sum(upstream * normed, axis=0), tf.reduce_sum(upstream, axis=0),
+        return (grad_x, _sum_over_batch(upstream * normed, gamma), _sum_over_batch(upstream, gamma),
                 tf.zeros_like(epsilon))
 
     return normed * gamma + beta, grad
@@ -48,7 +58,7 @@ class ViewLayerNorm(keras.layers.Layer):
         epsilon: added to the variance (the official SSR-D code uses 1e-6).
         **kwargs: standard `keras.layers.Layer` arguments.
 
-    Input and output shape: `[batch, V, d]`.
+    Input and output shape: `[batch, V, d]` (or `[V, batch, d]` with `views_first=True`).
 
     Example:
 
@@ -71,8 +81,11 @@ class ViewLayerNorm(keras.layers.Layer):
         self.beta = self.add_weight(name="beta", shape=input_shape[1:], initializer="zeros")
         super().build(input_shape)
 
-    def call(self, inputs: tf.Tensor) -> tf.Tensor:
+    def call(self, inputs: tf.Tensor, views_first: bool = False) -> tf.Tensor:
+        """`views_first=True` takes and returns a view-major `[V, batch, d]` tensor (the layer must be built)."""
         gamma, beta = (tf.cast(tf.convert_to_tensor(w), tf.float32) for w in (self.gamma, self.beta))
+        if views_first:
+            gamma, beta = gamma[:, tf.newaxis, :], beta[:, tf.newaxis, :]
         normed = view_layer_norm(tf.cast(inputs, tf.float32), gamma, beta, tf.constant(self.epsilon, tf.float32))
         return tf.cast(normed, inputs.dtype)
 

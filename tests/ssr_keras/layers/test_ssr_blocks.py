@@ -30,6 +30,15 @@ def test_ssr_s_block_equals_filter_mlp_residual_layer_norm():
     np.testing.assert_allclose(out, _layer_norm(hidden + gathered), rtol=1e-4, atol=1e-4)
 
 
+def test_ssr_s_block_weight_names_are_those_of_its_parts():
+    # The block builds its parts itself (they run view-major); names must still say whose weight it is.
+    block = SSRSBlock(num_views=2, view_dim=4, num_hidden_layers=2, name="s")
+    block(_random((3, 6)))
+    assert sorted(w.name for w in block.weights) == sorted([
+        "s/fusion_0/kernel:0", "s/fusion_0/bias:0", "s/fusion_1/kernel:0", "s/fusion_1/bias:0",
+        "s/layer_norm/gamma:0", "s/layer_norm/beta:0", "s/filter/indices:0"])
+
+
 def test_ssr_d_block_equals_projection_ics_gate_fusion():
     block = SSRDBlock(num_views=2, view_dim=4, iterations=2, alpha_init=0.5)
     x = _random((5, 10), seed=1)

@@ -13,6 +13,8 @@ def test_gathers_each_views_indices():
     indices = layer.indices.numpy()
     assert y.shape == (2, 4, 6)
     np.testing.assert_array_equal(y, x[:, indices])
+    views_first = layer(x, views_first=True).numpy()
+    np.testing.assert_array_equal(views_first, np.transpose(x[:, indices], [1, 0, 2]))
 
 
 def test_indices_distinct_within_view_and_in_range():
