@@ -21,6 +21,12 @@ label: the best other neighbouring label holding users, scored `e(x, l) - gamma 
 vol_I(label(x)))`; the model embeds such a user as the mean of its two codebook rows. User labels and item
 labels are finally numbered separately: two codebooks, `num_user_codes + num_item_codes` rows.
 
+`levels > 1` is our extension of the paper, not part of it (see `_multilevel`): when a level's sweeps stall
+(no move, or the rows fall by less than `STALL_FRACTION` in a sweep) or use up `iterations` while still above
+the budget, every label is contracted into a super-node (its volumes, member counts and summed edges) and the
+same move rule, with the same objective Q, continues on the contracted graph, Louvain-style, so whole clusters
+can merge. Q never decreases across levels either; `levels=1` (the default) is the paper's single level.
+
 The sweeps are sequential (each move changes the next node's gains), so they run in numba over CSR arrays;
 everything else is vectorised NumPy/SciPy.
 """
@@ -32,6 +38,7 @@ from typing import Any, Tuple
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 
 from ssr_keras.embeddings.codebook._budget import compact, fold_to_budget
 from ssr_keras.embeddings.codebook._inputs import (
@@ -42,6 +49,7 @@ from ssr_keras.embeddings.codebook._inputs import (
     interaction_matrix,
     resolve_budget,
 )
+from ssr_keras.embeddings.codebook._multilevel import contract, sweep_super_nodes
 from ssr_keras.embeddings.codebook.assignment import NO_CODE, CodebookAssignment
 from ssr_keras.validation import check_non_negative_int
 
@@ -55,6 +63,8 @@ WEIGHTINGS = ("baco", "degree", "cpm")
 # How a singleton label's volumes start: "both" (the reference code: the node's weight on both sides, so an
 # item's first label also has a user volume) or "own" (only the node's own side).
 VOLUME_INITS = ("both", "own")
+# Multilevel (`levels > 1`): a level has stalled when a sweep lowers the rows by less than this fraction.
+STALL_FRACTION = 0.01
 
 
 def node_weights(user_degree: np.ndarray, item_degree: np.ndarray, weighting: str) -> np.ndarray:
@@ -177,7 +187,8 @@ def _initial_labels(user_degree: np.ndarray, item_degree: np.ndarray) -> np.ndar
 
 def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, gamma: float = BEAUTY_GAMMA,
              iterations: int = DEFAULT_ITERATIONS, weighting: str = "baco", volume_init: str = "both",
-             secondary: bool = True, stop_within_sweep: bool = True, seed: int = 0) -> CodebookAssignment:
+             secondary: bool = True, stop_within_sweep: bool = True, levels: int = 1,
+             seed: int = 0) -> CodebookAssignment:
     """Co-clusters users and items into at most `budget` codebook rows (see the module docstring).
 
     Args:
@@ -187,15 +198,18 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
         budget: codebook rows (int >= 2) or a fraction in (0, 1) of `num_users + num_items`.
         gamma: resolution (>= 0, finite); larger values give more, smaller clusters. The paper uses 0.1308
             on Beauty, 7.57 on Gowalla, 5.501 on Yelp2018, 4.733 on AmazonBook.
-        iterations: most label-propagation sweeps (the paper runs 5); they stop once within the budget. If
-            the budget is still exceeded afterwards, the smallest clusters are folded into random kept
-            clusters of the same side (`params["folded"]` counts them; raise `iterations` or `gamma`'s
-            inverse to avoid it).
+        iterations: most label-propagation sweeps per level (the paper runs 5); they stop once within the
+            budget. If the budget is still exceeded afterwards, the smallest clusters are folded into random
+            kept clusters of the same side (`params["folded"]` counts them; raise `iterations` or `levels`,
+            or lower `gamma`, to avoid it).
         weighting: node weights, one of `WEIGHTINGS` (see there).
         volume_init: one of `VOLUME_INITS` (see there).
         secondary: give users a secondary code.
         stop_within_sweep: stop at the very move that meets the budget (so the codebook uses close to all
             of it); False checks only between sweeps, like the reference code (fewer rows than allowed).
+        levels: most levels (>= 1). 1 is the paper's single-level BACO; more contracts the labels into
+            super-nodes when a level stalls above the budget and continues on them (our extension: see the
+            module docstring). `params["levels_used"]` and `params["sweeps_per_level"]` report what ran.
         seed: seeds the sweep orders (and the fallback fold); the result is deterministic for a seed.
 
     Returns:
@@ -210,6 +224,9 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
     >>> result = fit_baco(edges, num_users=6, num_items=6, budget=4, gamma=0.1, secondary=False)
     >>> result.user_codes[:, 0].tolist(), result.item_codes.tolist()
     ([0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 1])
+    >>> multilevel = fit_baco(edges, num_users=6, num_items=6, budget=4, gamma=0.1, iterations=1, levels=3)
+    >>> multilevel.num_rows, multilevel.params["folded"]
+    (4, 0)
     """
     started = time.perf_counter()
     num_users = check_count("num_users", num_users)
@@ -218,6 +235,9 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
     rows_allowed = resolve_budget(budget, num_users, num_items)
     gamma = check_gamma(gamma)
     iterations = check_non_negative_int("iterations", iterations)
+    levels = check_non_negative_int("levels", levels)
+    if levels < 1:
+        raise ValueError(f"`levels` must be an integer >= 1. Received: levels={levels!r}")
     if volume_init not in VOLUME_INITS:
         raise ValueError(f"`volume_init` must be one of {VOLUME_INITS}. Received: volume_init={volume_init!r}")
     seed = check_seed(seed)
@@ -248,16 +268,45 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
 
     trace = [objective(labels[:num_users], labels[num_users:], unique_edges, vol_u, vol_i, gamma)]
     rows_trace = [rows]
-    sweeps = 0
-    while sweeps < iterations and rows > rows_allowed:
-        order = rng.permutation(num_nodes).astype(np.int64)
-        rows, moves = _sweep(indptr, indices, order, labels, weights, num_users, vol_u, vol_i, count_u, count_i,
-                             rows, gamma, scratch, touched, rows_allowed if stop_within_sweep else -1)
-        sweeps += 1
+    stop_rows = rows_allowed if stop_within_sweep else -1
+    sweeps_per_level = [0]
+    level_moves = 0
+    graph = None  # the contracted graph from level 2 on
+    node_labels = labels  # original nodes' labels (level 1) or super-nodes' labels (later levels)
+    super_of_node = np.arange(num_nodes, dtype=np.int64)  # each original node's current (super-)node
+    while iterations > 0 and rows > rows_allowed:
+        before = rows
+        if graph is None:
+            order = rng.permutation(num_nodes).astype(np.int64)
+            rows, moves = _sweep(indptr, indices, order, labels, weights, num_users, vol_u, vol_i, count_u,
+                                 count_i, rows, gamma, scratch, touched, stop_rows)
+        else:
+            order = rng.permutation(graph.num_nodes).astype(np.int64)
+            rows, moves = sweep_super_nodes(graph.indptr, graph.indices, graph.data, order, node_labels,
+                                            graph.vol_u, graph.vol_i, graph.count_u, graph.count_i, vol_u, vol_i,
+                                            count_u, count_i, rows, gamma, scratch, touched, stop_rows)
+            labels = node_labels[super_of_node]
+        sweeps_per_level[-1] += 1
+        level_moves += moves
         trace.append(objective(labels[:num_users], labels[num_users:], unique_edges, vol_u, vol_i, gamma))
         rows_trace.append(int(rows))
-        if moves == 0:
-            break
+        stalled = moves == 0 or (levels > 1 and before - rows < STALL_FRACTION * before)
+        if rows <= rows_allowed or (not stalled and sweeps_per_level[-1] < iterations):
+            continue
+        if len(sweeps_per_level) >= levels or level_moves == 0:
+            break  # out of levels, or this level moved nothing (contracting again would give the same graph)
+        # Contract every label into a super-node and continue on the contracted graph.
+        adjacency = (sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(num_nodes, num_nodes))
+                     if graph is None else
+                     sp.csr_matrix((graph.data, graph.indices, graph.indptr), shape=(graph.num_nodes,) * 2))
+        graph, super_of_current = contract(adjacency, node_labels, vol_u, vol_i, count_u, count_i)
+        super_of_node = super_of_current[super_of_node]
+        node_labels = np.arange(graph.num_nodes, dtype=np.int64)
+        vol_u, vol_i = graph.vol_u.copy(), graph.vol_i.copy()
+        count_u, count_i = graph.count_u.copy(), graph.count_i.copy()
+        sweeps_per_level.append(0)
+        level_moves = 0
+    sweeps = sum(sweeps_per_level)
 
     if secondary:
         second = _secondary_labels(indptr, indices, labels, weights, num_users, vol_i, count_u, gamma, scratch,
@@ -269,7 +318,8 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
         user_codes, num_user_codes, item_codes, num_item_codes, rows_allowed, rng)
     params = {"budget": rows_allowed, "gamma": gamma, "iterations": iterations, "weighting": weighting,
               "volume_init": volume_init, "secondary": bool(secondary),
-              "stop_within_sweep": bool(stop_within_sweep), "seed": seed, "sweeps": sweeps,
+              "stop_within_sweep": bool(stop_within_sweep), "levels": levels, "seed": seed, "sweeps": sweeps,
+              "levels_used": len(sweeps_per_level), "sweeps_per_level": sweeps_per_level,
               "rows_per_sweep": rows_trace, "folded": folded, "seconds": time.perf_counter() - started}
     return CodebookAssignment("baco", user_codes, item_codes, num_user_codes, num_item_codes, trace, params)
 
