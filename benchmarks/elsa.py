@@ -13,15 +13,22 @@ Models (`model` in the records):
 * `elsa-compressed`: top-k sparse ELSA (`--compressed-factors` wide), pruned with the exponential schedule
   with restarting (k halves every `--epochs-per-stage` epochs, then `--final-epochs` at the target) down to
   128/64/32/16/8 non-zeros (8 B per non-zero: 1024 ... 64 B). The paper uses 10 epochs per halving and
-  10 final epochs from 4096 factors; the defaults here are shorter to fit a CPU budget.
+  10 final epochs from 4096 factors; the defaults here are shorter to fit a CPU budget. With
+  `--early-stopping P` the final stage stops after P epochs without a better *validation* R@20 and keeps
+  its best epoch (on ML-1M the final stage over-trains at lr 0.1: see `elsa.search.json`).
 
-Hyperparameters are chosen on validation (EASE λ, dense factor count); test is reported once. Every finished
-run is appended to `benchmarks/results/elsa.json` (test records) or `elsa.validation.json` (selection runs)
-and skipped on re-run. Writes `elsa.md` (table) and `elsa.png` (metric vs bytes per item, log x).
+Hyperparameters are chosen on validation (EASE λ, dense factor count, compressed schedule); test is reported
+once. Every finished run is appended to `benchmarks/results/elsa.json` (test records) or
+`elsa.validation.json` (selection runs) and skipped on re-run (a compressed record is replaced when its
+schedule changes). `--search` scores the validation users only (never test), with the validation curve of
+every epoch of the final stage, into `elsa.search.json` (the schedule search). Writes `elsa.md` (table, notes and the
+search table) and `elsa.png` (metric vs bytes per item, log x).
 
 Usage:
 
     nice -n 10 python benchmarks/elsa.py --datasets movielens-1m amazon-beauty
+    nice -n 10 python benchmarks/elsa.py --datasets movielens-1m --models elsa-compressed --search \\
+        --budgets 1024 256 --epochs-per-stage 1 --final-epochs 20
 """
 
 from __future__ import annotations
@@ -51,13 +58,41 @@ from ssr_keras.data.holdout import (  # noqa: E402
 from ssr_keras.embeddings.topk_sparse import BYTES_PER_DENSE_DIM, BYTES_PER_NONZERO  # noqa: E402
 from ssr_keras.models.retrieval.ease import EASE  # noqa: E402
 from ssr_keras.models.retrieval.elsa import ELSA, InteractionBatches  # noqa: E402
-from ssr_keras.training.pruning import PruningSchedule, TopKPruning  # noqa: E402
+from ssr_keras.training.pruning import STRATEGIES, PruningSchedule, TopKPruning  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DATA = pathlib.Path(os.environ.get("SSR_DATA_DIR", REPO.parent / "shared" / "data"))
 RESULTS = REPO / "benchmarks" / "results"
 BUDGETS = (1024, 512, 256, 128, 64)  # bytes per item
 MODELS = ("ease", "elsa-dense", "elsa-dense-lowdim", "elsa-compressed")
+# How the tables were produced (written under the table of elsa.md).
+NOTES = """Commands (resumable; `nice -n 10` on a shared 2-core CPU at load ~8, so `train s` includes contention):
+
+    python benchmarks/elsa.py --datasets movielens-1m --models ease elsa-dense elsa-dense-lowdim
+    python benchmarks/elsa.py --datasets movielens-1m --models elsa-compressed --early-stopping 3 \\
+        --final-epochs 10 --epochs-per-stage 1 --budgets 1024 512 256 128 64
+    python benchmarks/elsa.py --datasets movielens-1m --models elsa-compressed --early-stopping 3 \\
+        --final-epochs 10 --epochs-per-stage 3 --budgets 256
+    python benchmarks/elsa.py --datasets movielens-1m --models elsa-compressed --early-stopping 3 \\
+        --final-epochs 10 --epochs-per-stage 1 --budgets 256 --compressed-factors 4096
+    python benchmarks/elsa.py --datasets amazon-beauty --models ease elsa-dense elsa-dense-lowdim
+    python benchmarks/elsa.py --datasets amazon-beauty --models elsa-compressed --compressed-factors 1024 \\
+        --budgets 128 64          # older schedule: 1 ep/halving, 10 final epochs, no early stopping
+
+Settings: Nadam lr 0.1, batch 256; dense ELSA 10 epochs (its validation curve peaks at epoch 9-10, see
+below); EASE λ and dense factors chosen on validation. ML-1M compressed: exponential schedule with
+restarting from F=2048, k halving every epoch (the paper: 10 epochs per halving from F=4096), then up to 10
+epochs at the target k with early stopping on the *validation* users (patience 3, best epoch kept). Per
+budget every schedule tried is a candidate scored on validation (and once on test); the record above is
+the candidate best on validation (256 B: 3 ep/halving, F=2048; the 1 ep/halving and F=4096 candidates
+had test R@20 0.3872 and 0.3856). The schedule search and all candidates are in `elsa.search.json`.
+
+Why early stopping: on ML-1M the final stage over-trains. At 1024 B (k=128) validation R@20 peaks after
+2 final epochs (0.4004, = best dense 0.4008/0.4011) and then falls every epoch (0.3885 after 5, 0.3749
+after 16); lr 0.03 peaks lower (0.3981 after 1 epoch) and falls too. At 256/128/64 B the curve is flat
+after 3-5 final epochs (k=32: 0.3916 max, k=16: 0.3840): capped, not under-trained. 3 epochs per halving
+(256 B: 0.3924) and F=4096 (256 B: 0.3912) do not move it beyond noise (~±0.003).
+"""
 
 # Per data set: test/validation users, EASE λ grid, dense ELSA factor grid, sampled outputs.
 SETTINGS = {
@@ -100,17 +135,96 @@ def evaluate(score, holdout) -> dict:
     return evaluate_holdout(score, *holdout, metrics=PAPER_METRICS)
 
 
+class ValidationCurve(keras.callbacks.Callback):
+    """Validation metrics after every epoch from `first_epoch` on (the training curve); its time is kept apart."""
+
+    def __init__(self, holdout, first_epoch: int) -> None:
+        super().__init__()
+        self.holdout = holdout
+        self.first_epoch = first_epoch
+        self.curve: list = []
+        self.seconds = 0.0
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        if epoch < self.first_epoch:
+            return
+        started = time.time()
+        metrics = evaluate(self.model.score, self.holdout)
+        self.seconds += time.time() - started
+        self.curve.append({"epoch": epoch + 1, "k": self.model.items.current_k, "loss": round(float(logs["loss"]), 6),
+                           **{m: round(v, 4) for m, v in metrics.items()}})
+        logs["val_recall@20"] = metrics["recall@20"]  # for EarlyStopping(monitor="val_recall@20")
+        k = self.model.items.current_k
+        print(f"      epoch {epoch + 1} k={k}: val R@20 {metrics['recall@20']:.4f}", flush=True)
+
+
 def train_elsa(train, factors: int, epochs: int, max_output, lr: float, batch_size: int, seed: int,
-               schedule: PruningSchedule | None = None, restart: bool = True):
+               schedule: PruningSchedule | None = None, restart: bool = True, callbacks=()):
+    """(model, training seconds); the seconds of `ValidationCurve` callbacks are not counted."""
     keras.utils.set_random_seed(seed)
     model = ELSA(num_items=train.shape[1], factors=factors, max_output=max_output)
     model.compile(optimizer=keras.optimizers.Nadam(lr))
-    callbacks = [TopKPruning(model.items, schedule, restart=restart)] if schedule is not None else []
+    pruning = [TopKPruning(model.items, schedule, restart=restart)] if schedule is not None else []
+    callbacks = pruning + list(callbacks)
     epochs = schedule.num_epochs if schedule is not None else epochs
     started = time.time()
     model.fit(InteractionBatches(train, batch_size=batch_size, seed=seed), epochs=epochs, verbose=0,
               callbacks=callbacks)
-    return model, time.time() - started
+    curve_seconds = sum(c.seconds for c in callbacks if isinstance(c, ValidationCurve))
+    return model, time.time() - started - curve_seconds
+
+
+def compressed_schedule(args, width: int, nnz: int) -> PruningSchedule:
+    return PruningSchedule(args.strategy, factors=width, target=nnz, epochs_per_stage=args.epochs_per_stage,
+                           num_stages=max(1, round(np.log2(width / nnz)) - 1), final_epochs=args.final_epochs)
+
+
+def schedule_fields(args, schedule: PruningSchedule) -> dict:
+    """How a compressed run was trained (stored in its record)."""
+    fields = {"strategy": args.strategy + ("" if args.no_restart else "+restart"), "epochs": schedule.num_epochs,
+              "epochs_per_stage": args.epochs_per_stage, "final_epochs": args.final_epochs, "lr": args.lr,
+              "batch_size": args.batch_size}
+    if args.early_stopping:
+        fields["early_stopping"] = args.early_stopping
+    return fields
+
+
+def train_compressed(train, validation, args, schedule: PruningSchedule, common: dict):
+    """(model, seconds, validation curve, best final epoch or None): the schedule with a validation curve from
+    the last decay epoch on; with `--early-stopping P` the final stage stops after P epochs without a better
+    validation R@20 and the weights of its best epoch are restored (the final epochs are chosen on validation)."""
+    decay = schedule.num_epochs - schedule.final_epochs
+    curve = ValidationCurve(validation, first_epoch=max(0, decay - 1))
+    callbacks = [curve]
+    stopper = None
+    if args.early_stopping:
+        stopper = keras.callbacks.EarlyStopping(monitor="val_recall@20", mode="max", patience=args.early_stopping,
+                                                restore_best_weights=True, start_from_epoch=decay)
+        callbacks.append(stopper)
+    model, seconds = train_elsa(train, schedule.factors, 0, schedule=schedule, restart=not args.no_restart,
+                                callbacks=callbacks, **common)
+    assert model.items.current_k == schedule.target
+    best = None if stopper is None else stopper.best_epoch - decay + 1
+    return model, seconds, curve.curve, best
+
+
+def search_compressed(name: str, args, train, validation, search: Store) -> None:
+    """Schedule search on the validation users: one record per (F, k, schedule) with its validation curve
+    over the final epochs at the target k (the metrics of the record are those of the last epoch)."""
+    common = dict(max_output=SETTINGS[name]["max_output"], lr=args.lr, batch_size=args.batch_size, seed=args.seed)
+    width = args.compressed_factors
+    for budget in args.budgets:
+        nnz = budget // BYTES_PER_NONZERO
+        schedule = compressed_schedule(args, width, nnz)
+        fields = schedule_fields(args, schedule)
+        if search.find(dataset=name, model="elsa-compressed", factors=width, nnz_per_item=nnz, **fields):
+            continue
+        print(f"   search elsa-compressed F={width} -> {nnz} nnz: {fields}", flush=True)
+        _, seconds, curve, best = train_compressed(train, validation, args, schedule, common)
+        extra = {} if best is None else {"best_final_epoch": best}
+        search.add(record(name, "elsa-compressed", budget, nnz, width, curve[-1], seconds,
+                          split="validation", **fields, **extra, curve=curve))
+        print(f"   search {budget} B: val R@20 {curve[-1]['recall@20']:.4f} ({seconds:.0f} s)", flush=True)
 
 
 class Store:
@@ -125,7 +239,8 @@ class Store:
         return next((r for r in self.records if all(r.get(k) == v for k, v in key.items())), None)
 
     def add(self, record: dict) -> None:
-        self.records = [r for r in self.records if any(r.get(k) != record.get(k) for k in self.key)]
+        if self.key:  # an empty key keeps every record (a log)
+            self.records = [r for r in self.records if any(r.get(k) != record.get(k) for k in self.key)]
         self.records.append(record)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(self.records, indent=2))
@@ -149,7 +264,7 @@ def run_dataset(name: str, args, results: Store, selection: Store) -> None:
     common = dict(max_output=settings["max_output"], lr=args.lr, batch_size=args.batch_size, seed=args.seed)
 
     # EASE: λ on validation, test of the best.
-    if "ease" in args.models:
+    if "ease" in args.models and not args.search:
         for l2 in settings["ease_l2"]:
             if selection.find(dataset=name, model="ease", l2=l2):
                 continue
@@ -182,47 +297,99 @@ def run_dataset(name: str, args, results: Store, selection: Store) -> None:
               f"{entry['test']['recall@20']:.4f} ({seconds:.0f} s)", flush=True)
         return entry
 
-    if "elsa-dense" in args.models:
+    if "elsa-dense" in args.models and not args.search:
         candidates = [dense(f, "elsa-dense") for f in settings["dense_factors"]]
         best = max(candidates, key=lambda r: r["recall@20"])
         results.add(record(name, "elsa-dense", best["bytes_per_item"], best["factors"], best["factors"],
                            best["test"], best["train_seconds"], epochs=args.epochs))
 
-    if "elsa-dense-lowdim" in args.models:
+    if "elsa-dense-lowdim" in args.models and not args.search:
         for budget in BUDGETS:
             factors = budget // BYTES_PER_DENSE_DIM
             entry = dense(factors, "elsa-dense-lowdim")
             results.add(record(name, "elsa-dense-lowdim", budget, factors, factors, entry["test"],
                                entry["train_seconds"], epochs=args.epochs))
 
-    if "elsa-compressed" in args.models:
+    if args.search and "elsa-dense" in args.models:
+        search = Store(RESULTS / "elsa.search.json", key=())
+        for budget in args.budgets:
+            factors = budget // BYTES_PER_DENSE_DIM
+            fields = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
+            if search.find(dataset=name, model="elsa-dense", factors=factors, **fields):
+                continue
+            curve = ValidationCurve(validation, first_epoch=0)
+            _, seconds = train_elsa(train, factors, args.epochs, callbacks=[curve], **common)
+            search.add(record(name, "elsa-dense", budget, factors, factors, curve.curve[-1], seconds,
+                              split="validation", **fields, curve=curve.curve))
+            print(f"   search dense {factors}: val R@20 {curve.curve[-1]['recall@20']:.4f}", flush=True)
+    if "elsa-compressed" in args.models and args.search:
+        search_compressed(name, args, train, validation, Store(RESULTS / "elsa.search.json", key=()))
+    elif "elsa-compressed" in args.models:
+        # Each schedule is a candidate scored on validation (and on test once); per budget the record of
+        # elsa.json is the candidate best on validation (as the dense factor count), the rest stay in the search.
+        search = Store(RESULTS / "elsa.search.json", key=())
         width = args.compressed_factors
         for budget in args.budgets:
             nnz = budget // BYTES_PER_NONZERO
-            if results.find(dataset=name, model="elsa-compressed", factors=width, nnz_per_item=nnz):
-                continue
-            schedule = PruningSchedule("exponential", factors=width, target=nnz,
-                                       epochs_per_stage=args.epochs_per_stage,
-                                       num_stages=max(1, round(np.log2(width / nnz)) - 1),
-                                       final_epochs=args.final_epochs)
-            print(f"   elsa-compressed F={width} -> {nnz} nnz: {schedule.num_epochs} epochs", flush=True)
-            model, seconds = train_elsa(train, width, 0, schedule=schedule, restart=not args.no_restart, **common)
-            assert model.items.current_k == nnz
-            metrics = evaluate(model.score, test)
-            results.add(record(name, "elsa-compressed", budget, nnz, width, metrics, seconds,
-                               strategy="exponential" + ("" if args.no_restart else "+restart"),
-                               epochs=schedule.num_epochs,
-                               epochs_per_stage=args.epochs_per_stage, final_epochs=args.final_epochs))
-            print(f"   elsa-compressed {budget} B: test R@20 {metrics['recall@20']:.4f} ({seconds:.0f} s)", flush=True)
+            schedule = compressed_schedule(args, width, nnz)
+            fields = schedule_fields(args, schedule)
+            if not search.find(dataset=name, model="elsa-compressed", factors=width, nnz_per_item=nnz,
+                               split="validation", **fields, has_test=True):
+                print(f"   elsa-compressed F={width} -> {nnz} nnz: {fields}", flush=True)
+                model, seconds, curve, best = train_compressed(train, validation, args, schedule, common)
+                extra = {} if best is None else {"best_final_epoch": best}
+                metrics = evaluate(model.score, test)
+                search.add(record(name, "elsa-compressed", budget, nnz, width, evaluate(model.score, validation),
+                                  seconds, split="validation", **fields, **extra, curve=curve, has_test=True,
+                                  test=metrics))
+                print(f"   elsa-compressed {budget} B: val R@20 {search.records[-1]['recall@20']:.4f} test R@20 "
+                      f"{metrics['recall@20']:.4f} ({seconds:.0f} s)", flush=True)
+            candidates = [r for r in search.records if r["dataset"] == name and r["model"] == "elsa-compressed"
+                          and r["nnz_per_item"] == nnz and r.get("has_test")]
+            chosen = max(candidates, key=lambda r: r["recall@20"])
+            kept = {k: v for k, v in chosen.items() if k in ("strategy", "epochs", "epochs_per_stage", "final_epochs",
+                                                              "lr", "batch_size", "early_stopping", "best_final_epoch")}
+            # One compressed record per (data set, budget): the chosen candidate replaces any older record.
+            results.records = [r for r in results.records if not (
+                r["dataset"] == name and r["model"] == "elsa-compressed" and r["nnz_per_item"] == nnz)]
+            results.add(record(name, "elsa-compressed", budget, nnz, chosen["factors"], chosen["test"],
+                               chosen["train_seconds"], **kept, validation_recall20=chosen["recall@20"],
+                               candidates=len(candidates)))
+
+
+def schedule_text(r: dict) -> str:
+    """A compressed record's training schedule in short, e.g. "exponential+restart, 1 ep/halving, 3 final"."""
+    if r["model"] != "elsa-compressed":
+        return f"{r['epochs']} epochs" if "epochs" in r else ""
+    text = f"{r['strategy']}, {r['epochs_per_stage']} ep/halving, {r['final_epochs']} final"
+    if r.get("early_stopping"):
+        text += f" (early stop, patience {r['early_stopping']}, best {r.get('best_final_epoch')})"
+    return text + (f", lr {r['lr']}" if "lr" in r else "")
 
 
 def table(records) -> str:
-    lines = ["| dataset | model | bytes/item | nnz/item | factors | R@20 | R@50 | NDCG@100 | train s |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| dataset | model | bytes/item | nnz/item | factors | R@20 | R@50 | NDCG@100 | train s | schedule |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     order = {m: i for i, m in enumerate(MODELS)}
     for r in sorted(records, key=lambda r: (r["dataset"], order[r["model"]], -r["bytes_per_item"])):
         lines.append(f"| {r['dataset']} | {r['model']} | {r['bytes_per_item']} | {r['nnz_per_item']} | "
                      f"{r['factors']} | {r['recall@20']:.4f} | {r['recall@50']:.4f} | {r['ndcg@100']:.4f} | "
+                     f"{r['train_seconds']} | {schedule_text(r)} |")
+    return "\n".join(lines)
+
+
+def search_table(records) -> str:
+    """The validation schedule search: last-epoch metrics and the best epoch of each run's curve."""
+    lines = ["| dataset | model | bytes/item | factors | schedule | epochs | val R@20 (model kept) | best epoch at "
+             "target k: val R@20 | test R@20 | train s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        compressed = r["model"] == "elsa-compressed"
+        at_target = [point for point in r["curve"] if not compressed or point["k"] == r["nnz_per_item"]]
+        best = max(at_target, key=lambda point: point["recall@20"])
+        schedule = schedule_text(r) if compressed else f"dense, lr {r['lr']}"
+        test = f"{r['test']['recall@20']:.4f}" if "test" in r else ""
+        lines.append(f"| {r['dataset']} | {r['model']} | {r['bytes_per_item']} | {r['factors']} | {schedule} | "
+                     f"{r['epochs']} | {r['recall@20']:.4f} | {best['epoch']}: {best['recall@20']:.4f} | {test} | "
                      f"{r['train_seconds']} |")
     return "\n".join(lines)
 
@@ -262,6 +429,13 @@ def main() -> int:
     parser.add_argument("--epochs-per-stage", type=int, default=1, help="epochs per halving of k")
     parser.add_argument("--final-epochs", type=int, default=10, help="epochs at the target k")
     parser.add_argument("--no-restart", action="store_true", help="prune without rewinding to the initial weights")
+    parser.add_argument("--strategy", default="exponential", choices=STRATEGIES, help="pruning schedule")
+    parser.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
+                        help="compressed: stop the final stage after PATIENCE epochs without a better validation "
+                             "R@20 and keep its best epoch (0: off, train all final epochs)")
+    parser.add_argument("--search", action="store_true",
+                        help="compressed runs on the validation users with their curve, into elsa.search.json "
+                             "(no test records)")
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS),
                         help="bytes per item of the compressed runs (8 per non-zero)")
     parser.add_argument("--lr", type=float, default=0.1)
@@ -274,11 +448,16 @@ def main() -> int:
     selection = Store(output.with_suffix(".validation.json"), key=("dataset", "model", "factors", "l2"))
     for name in args.datasets:
         run_dataset(name, args, results, selection)
+    search_path = RESULTS / "elsa.search.json"
+    searched = search_table(json.loads(search_path.read_text())) if search_path.exists() else ""
+    if args.search:
+        print(searched)
+        return 0
     text = table(results.records)
     print(text)
     output.with_suffix(".md").write_text(
         "# Compressed ELSA benchmark (test users, 5 random 20% hold-outs, seed 42)\n\n" + text + "\n\n"
-        f"Command: `python benchmarks/elsa.py {' '.join(sys.argv[1:])}`\n")
+        + NOTES + "\n## Schedule search (validation users, `elsa.search.json`)\n\n" + searched + "\n")
     plot(results.records, output.with_suffix(".png"))
     return 0
 

@@ -104,6 +104,12 @@ class TopKSparseEmbedding(keras.layers.Layer):
     -1 -> `[B, embedding_dim]`, multivalent rows mean-pooled) and the item matrix of
     `ssr_keras.models.retrieval.elsa.ELSA` (`item_matrix()`).
 
+    Fixed support: once a pruning step has zeroed every entry outside each row's top-k (and nothing can
+    move a zero entry, e.g. a fresh optimiser without weight decay), `fixed_support = True` makes the
+    forward pass mask by the non-zeros of the table instead of recomputing the top-k (the same values and
+    gradients, without a `top_k` over the whole table at every step). `TopKPruning` sets it after its
+    pruning steps; `set_k` clears it.
+
     Args:
         vocab_size: rows of the table (ids are in `[0, vocab_size)`, row 0 the OOV bucket).
         embedding_dim: width F of each row (the number of sparse dimensions).
@@ -143,10 +149,13 @@ class TopKSparseEmbedding(keras.layers.Layer):
             initializer=self.embeddings_initializer, trainable=True)
         self.k = self.add_weight(name="k", shape=(), dtype=tf.int32, trainable=False,
                                  initializer=keras.initializers.Constant(self._initial_k))
+        # Python-side (read when a function is traced): see "Fixed support" in the class docstring.
+        self.fixed_support = False
 
     def set_k(self, k: int) -> None:
-        """Sets the number of non-zeros kept per row (0 = dense)."""
+        """Sets the number of non-zeros kept per row (0 = dense); clears `fixed_support`."""
         self.k.assign(_check_k(k, self.embedding_dim))
+        self.fixed_support = False
 
     @property
     def current_k(self) -> int:
@@ -154,7 +163,10 @@ class TopKSparseEmbedding(keras.layers.Layer):
         return int(self.k.numpy())
 
     def sparse_rows(self, rows: tf.Tensor) -> tf.Tensor:
-        """`normalize(topk(rows, k))` of raw table rows `[n, F]`."""
+        """`normalize(topk(rows, k))` of raw table rows `[n, F]` (the non-zeros of `rows` if `fixed_support`)."""
+        if self.fixed_support:
+            support = tf.stop_gradient(tf.cast(tf.not_equal(rows, 0), rows.dtype))
+            return tf.math.l2_normalize(rows * support, axis=-1)
         return tf.math.l2_normalize(top_k_mask(rows, self.k), axis=-1)
 
     def item_matrix(self) -> tf.Tensor:

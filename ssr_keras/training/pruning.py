@@ -201,6 +201,9 @@ class TopKPruning(keras.callbacks.Callback):
             self.layer.embeddings.assign(source * mask)
         self.layer.set_k(k)
         if self.fresh_optimizer and self.model is not None and getattr(self.model, "optimizer", None) is not None:
+            # Every row now has at most k non-zeros and, with a fresh optimiser, zero entries get no update:
+            # the layer masks by its non-zeros instead of a top-k per step (same result, cheaper for large k).
+            self.layer.fixed_support = bool(k)
             old = self.model.optimizer
             fresh = old.__class__.from_config(old.get_config())
             # Built eagerly: some optimisers (Nadam) misbehave when their slots are created in a traced step.
@@ -208,7 +211,7 @@ class TopKPruning(keras.callbacks.Callback):
                 fresh.build(self.model.trainable_variables)
             self.model.optimizer = fresh
             if getattr(self.model, "train_function", None) is not None:
-                self.model.make_train_function(force=True)
+                self.model.make_train_function(force=True)  # also retraces with `fixed_support`
         if self.verbose:
             print(f"TopKPruning: k {current} -> {k}" + (" (rewound)" if self.restart else ""))
 

@@ -155,3 +155,29 @@ def test_bad_arguments_name_the_argument():
 def test_compact_bytes_of_a_dense_matrix_is_four_per_dimension():
     assert compact_bytes(np.zeros((3, 64))) == 256.0
     assert compact_bytes(sp.csr_matrix(np.eye(4))) == 8.0
+
+
+def test_fixed_support_masks_by_the_non_zeros_with_the_top_k_values_and_gradients():
+    layer = TopKSparseEmbedding(vocab_size=6, embedding_dim=10, k=3)
+    rng = np.random.RandomState(0)
+    table = rng.normal(size=(6, 10)).astype(np.float32)
+    layer.embeddings.assign(numpy_top_k_mask(table, 3))  # a pruned table: 3 non-zeros per row
+    ids = tf.constant([0, 2, 5], tf.int64)
+
+    def forward_and_gradient():
+        with tf.GradientTape() as tape:
+            out = layer(ids)
+            loss = tf.reduce_sum(out * tf.constant(rng.normal(size=(3, 10)), tf.float32))
+        return out.numpy(), tape.gradient(loss, layer.embeddings)
+
+    state = rng.get_state()
+    top_k_out, top_k_grad = forward_and_gradient()
+    layer.fixed_support = True
+    rng.set_state(state)
+    fixed_out, fixed_grad = forward_and_gradient()
+    np.testing.assert_allclose(fixed_out, top_k_out, atol=1e-6)
+    np.testing.assert_allclose(tf.convert_to_tensor(fixed_grad).numpy(), tf.convert_to_tensor(top_k_grad).numpy(),
+                               atol=1e-6)
+    assert np.all(tf.convert_to_tensor(fixed_grad).numpy()[layer.embeddings.numpy() == 0] == 0)
+    layer.set_k(2)
+    assert not layer.fixed_support

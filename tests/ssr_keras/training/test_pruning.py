@@ -112,3 +112,30 @@ def test_callback_bad_arguments():
         TopKPruning(keras.layers.Dense(2), PruningSchedule("constant", factors=16, target=2))
     with pytest.raises(ValueError, match="schedule.factors"):
         TopKPruning(layer, PruningSchedule("constant", factors=32, target=2))
+
+
+class _TopKEveryStep(TopKPruning):
+    """The callback without the fixed-support fast path (a top-k at every training step)."""
+
+    def prune(self, k):
+        super().prune(k)
+        self.layer.fixed_support = False
+        if getattr(self.model, "train_function", None) is not None:
+            self.model.make_train_function(force=True)
+
+
+def test_fixed_support_fast_path_trains_as_a_top_k_at_every_step():
+    schedule = PruningSchedule("exponential", factors=16, target=2, epochs_per_stage=1, num_stages=2,
+                               final_epochs=1)
+    x, y = _data()
+    tables = []
+    for callback_class in (TopKPruning, _TopKEveryStep):
+        layer, model = _model()
+        model.compile(optimizer=keras.optimizers.Nadam(0.05), loss="mse", run_eagerly=True)  # no retracing: fast
+        callback = callback_class(layer, schedule, restart=True)
+        model.fit(x, y, epochs=schedule.num_epochs, batch_size=4, verbose=0, callbacks=[callback], shuffle=False)
+        assert layer.fixed_support is (callback_class is TopKPruning)
+        tables.append(layer.embeddings.numpy())
+    np.testing.assert_array_equal(tables[0] != 0, tables[1] != 0)
+    np.testing.assert_allclose(tables[0], tables[1], rtol=1e-3, atol=1e-4)  # float noise through Nadam
+    assert np.all(np.count_nonzero(tables[0], axis=1) == 2)
