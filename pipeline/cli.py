@@ -24,6 +24,7 @@ from ssr_keras.cli.launch import (
     EMBEDDING_NAMES,
     STRATEGY_NAMES,
     add_verbose_flag,
+    json_object_argument,
     layout_argument,
     layout_help,
     positive_int_argument,
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--embedding-budget", type=float,
                      help="with --embedding baco: codebook rows as a fraction of the user plus item ids "
                           "(default: TrainConfig's)")
+    run.add_argument("--embedding-options", type=json_object_argument, metavar="JSON",
+                     help='with a codebook --embedding: its fitting arguments, e.g. \'{"gamma": 4.0, "levels": 5}\' '
+                          'for baco (default: the paper\'s form)')
     run.add_argument("--min-auc", type=float,
                      help="Evaluator: bless only if eval AUC >= this (default: pipeline.configs.MIN_AUC, 0.5)")
     run.add_argument("--max-auc-drop", type=float,

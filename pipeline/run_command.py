@@ -29,7 +29,8 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
     config = read_config_mapping(args.config)
     config["backbone"] = args.model
     config["layout"] = args.layout
-    for key in ("epochs", "batch_size", "learning_rate", "embedding_dim", "embedding", "embedding_budget"):
+    for key in ("epochs", "batch_size", "learning_rate", "embedding_dim", "embedding", "embedding_budget",
+                "embedding_options"):
         value = getattr(args, key)
         if value is not None:
             config[key] = value

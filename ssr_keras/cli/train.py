@@ -30,6 +30,7 @@ from ssr_keras.cli.launch import (
     EMBEDDING_NAMES,
     STRATEGY_NAMES,
     add_verbose_flag,
+    json_object_argument,
     layout_argument,
     layout_help,
     positive_int_argument,
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                              f"({EMBEDDING_NAMES})")
     parser.add_argument("--embedding-budget", type=float,
                         help="with --embedding baco: codebook rows as a fraction of the user plus item ids")
+    parser.add_argument("--embedding-options", type=json_object_argument, metavar="JSON",
+                        help='with a codebook --embedding: its fitting arguments, e.g. \'{"gamma": 4.0, "levels": 5}\' '
+                             'for baco (default: the paper\'s form)')
     parser.add_argument("--patience", type=positive_int_argument, help="early stopping: epochs without val_auc gain")
     parser.add_argument("--seed", type=int, help="seed of the weights, the shuffling and dropout")
     parser.add_argument("--min-count", type=positive_int_argument, help="rarer values map to the OOV id")

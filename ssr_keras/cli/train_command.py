@@ -30,7 +30,8 @@ from ssr_keras.training.strategy import (
 
 # The flags that map onto TrainConfig fields (flag dest -> field); a flag given wins over --config.
 _CONFIG_FLAGS = ("layout", "epochs", "batch_size", "learning_rate", "embedding_dim", "embedding_l2", "patience",
-                 "seed", "min_count", "max_train_rows", "max_valid_rows", "embedding", "embedding_budget")
+                 "seed", "min_count", "max_train_rows", "max_valid_rows", "embedding", "embedding_budget",
+                 "embedding_options")
 
 
 def _warmup_rows(layout, path: str, count: int = 4) -> List[Dict[str, str]]:

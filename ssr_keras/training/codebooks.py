@@ -39,7 +39,8 @@ def codebook_embedders(config: TrainConfig, layout: Layout, fields: Sequence[Fie
     """The user and item embedders `config.embedding` asks for (`{}` for "table").
 
     Args:
-        config: the run's settings (`embedding`, `embedding_budget`, `embedding_dim`, `seed`).
+        config: the run's settings (`embedding`, `embedding_budget`, `embedding_options`, `embedding_dim`,
+            `seed`).
         layout: names the user and item fields.
         fields: the model's fields with their id ranges.
         users, items: the training rows' user and item ids (the id scheme's ids).
@@ -60,7 +61,7 @@ def codebook_embedders(config: TrainConfig, layout: Layout, fields: Sequence[Fie
     keep = (np.asarray(labels).ravel() > 0.5) & (users >= NUM_OOV_BUCKETS) & (items >= NUM_OOV_BUCKETS)
     edges = np.stack([users[keep], items[keep]], axis=1) - NUM_OOV_BUCKETS
     assignment = fit_codebook(config.embedding, edges, num_users, num_items, budget=config.embedding_budget,
-                              seed=config.seed)
+                              seed=config.seed, **config.embedding_options)
     # The same L2 penalty as the default tables get, so codebooks and tables are compared on one recipe.
     regularizer = keras.regularizers.L2(config.embedding_l2) if config.embedding_l2 else None
     return {field: CodebookEmbedding.from_assignment(assignment, side, config.embedding_dim,

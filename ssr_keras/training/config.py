@@ -17,7 +17,8 @@ Traceback (most recent call last):
 ...
 ValueError: Unknown training config key(s) ['epoch']; expected any of ['backbone', 'backbone_config', \
 'batch_size', 'embedding', 'embedding_budget', 'embedding_dim', 'embedding_l2', 'embedding_normalization', \
-'epochs', 'layout', 'learning_rate', 'max_train_rows', 'max_valid_rows', 'min_count', 'patience', 'seed']. \
+'embedding_options', 'epochs', 'layout', 'learning_rate', 'max_train_rows', 'max_valid_rows', 'min_count', \
+'patience', 'seed']. \
 (did you mean 'epochs' for 'epoch'?)
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import json
 import os
 from typing import Any, Dict, Mapping, Sequence
@@ -32,12 +34,15 @@ from typing import Any, Dict, Mapping, Sequence
 import tf_keras as keras
 
 from ssr_keras.data.field_spec import FieldSpec
+from ssr_keras.embeddings.codebook.baselines import METHODS as CODEBOOK_METHODS
 from ssr_keras.models.ranking import BACKBONES, RankingModel
 
 EMBEDDING_NORMALIZATIONS = (None, "batch", "layer")
 # How the layout's user and item fields are embedded: one table row per id, or BACO's shared codebook
 # (`ssr_keras.training.codebooks`).
-EMBEDDINGS = ("table", "baco", "random-hash", "frequency-hash", "louvain")
+EMBEDDINGS = ("table",) + tuple(CODEBOOK_METHODS)
+# The arguments of a codebook method that TrainConfig sets itself (not `embedding_options`).
+_CODEBOOK_ARGUMENTS = ("edges", "num_users", "num_items", "budget", "seed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +70,9 @@ class TrainConfig:
             split's positive rows; `ssr_keras.training.codebooks`) or, as baselines at the same rows,
             "random-hash", "frequency-hash" and "louvain".
         embedding_budget: with a codebook, its rows as a fraction of the user plus item ids.
+        embedding_options: with a codebook, further keyword arguments of its fitting function, e.g.
+            `{"gamma": 4.0, "levels": 5}` for "baco" (`ssr_keras.embeddings.codebook.fit_baco`; the
+            default `{}` is the paper's form).
     """
 
     layout: str = "frappe"
@@ -83,6 +91,7 @@ class TrainConfig:
     max_valid_rows: int | None = None
     embedding: str = "table"
     embedding_budget: float = 0.25
+    embedding_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
@@ -104,9 +113,11 @@ class TrainConfig:
         if isinstance(self.embedding_budget, bool) or not isinstance(self.embedding_budget, (int, float)) \
                 or not 0 < self.embedding_budget < 1:
             raise ValueError(f"embedding_budget must be a fraction in (0, 1). Received: {self.embedding_budget!r}")
+        _check_embedding_options(self.embedding, self.embedding_options)
         _check_number("embedding_l2", self.embedding_l2, allow_zero=True)
         _check_number("learning_rate", self.learning_rate, allow_zero=False)
         object.__setattr__(self, "backbone_config", dict(self.backbone_config))
+        object.__setattr__(self, "embedding_options", dict(self.embedding_options))
 
     @classmethod
     def keys(cls) -> Sequence[str]:
@@ -162,6 +173,23 @@ def read_config_mapping(value: str | None, flag: str = "--config") -> Dict[str, 
     if not isinstance(config, dict):
         raise ValueError(f"{flag} must be a JSON object of training config keys. Received: {config!r}")
     return config
+
+
+def _check_embedding_options(embedding: str, options: Any) -> None:
+    """`embedding_options` must be keyword arguments of the codebook method's fitting function."""
+    if not isinstance(options, Mapping):
+        raise ValueError(f"embedding_options must be a JSON object of codebook arguments. Received: {options!r}")
+    if not options:
+        return
+    if embedding == "table":
+        raise ValueError(f"embedding_options applies to a codebook embedding, not embedding='table'. "
+                         f"Received: {dict(options)!r}")
+    accepted = [name for name in inspect.signature(CODEBOOK_METHODS[embedding]).parameters
+                if name not in _CODEBOOK_ARGUMENTS]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"embedding_options {unknown} are not arguments of embedding={embedding!r}; expected any "
+                         f"of {accepted}. Received: {dict(options)!r}")
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:

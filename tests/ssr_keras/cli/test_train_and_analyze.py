@@ -38,6 +38,16 @@ def test_flags_win_over_config_and_defaults_are_the_recipe():
     assert (config.embedding_normalization, config.embedding_l2) == ("batch", 1e-3)
 
 
+def test_embedding_options_flag_reaches_the_config_and_bad_json_is_a_usage_error(capsys):
+    args = train.build_parser().parse_args(["--data", "x", "--layout", "frappe", "--output", "y",
+                                            "--embedding", "baco", "--embedding-options", '{"levels": 5}'])
+    assert train_command.train_config(args).embedding_options == {"levels": 5}
+    with pytest.raises(SystemExit):
+        train.build_parser().parse_args(["--data", "x", "--layout", "frappe", "--output", "y",
+                                         "--embedding-options", "[5]"])
+    assert "--embedding-options: expected a JSON object, got '[5]'" in capsys.readouterr().err
+
+
 def test_old_style_backbone_config_still_works_with_a_deprecation_message(capsys):
     args = train.build_parser().parse_args(["--data", "x", "--layout", "frappe", "--output", "y",
                                             "--config", '{"num_views": 2}'])

@@ -42,6 +42,26 @@ def test_bad_budget_is_named():
         TrainConfig(embedding="baco", embedding_budget=2)
 
 
+@pytest.mark.parametrize("embedding, options, message", [
+    ("baco", {"gama": 4.0}, r"embedding_options \['gama'\] are not arguments of embedding='baco'; expected any of"),
+    ("table", {"levels": 5}, "embedding_options applies to a codebook embedding, not embedding='table'"),
+    ("baco", [1], "embedding_options must be a JSON object of codebook arguments. Received: \\[1\\]"),
+])
+def test_bad_embedding_options_are_named(embedding, options, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(embedding=embedding, embedding_options=options)
+
+
+def test_embedding_options_reach_the_codebook_fit():
+    users, items = np.repeat(np.arange(1, 7), 3), np.tile(np.arange(1, 4), 6)
+    config = TrainConfig(embedding="baco", embedding_budget=0.5, embedding_dim=4,
+                         embedding_options={"gamma": 4.0, "levels": 3, "secondary": False})
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    embedders = codebook_embedders(config, FRAPPE, _fields(8), users, items, np.ones(users.size))
+    user_codes = np.array(embedders["user"].get_config()["code_map"])
+    assert (user_codes[:, 1] < 0).all()  # secondary=False reached fit_baco: no user has a second code
+
+
 def test_run_experiment_with_baco_has_fewer_embedding_rows(data_dir):
     common = dict(backbone="dnn", backbone_config={"hidden_units": [32]}, epochs=3, max_train_rows=3000,
                   batch_size=256, learning_rate=0.003,
