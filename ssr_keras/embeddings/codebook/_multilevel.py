@@ -82,6 +82,21 @@ def contract(adjacency: sp.csr_matrix, labels: np.ndarray, vol_u: np.ndarray, vo
 
 
 @numba.njit(cache=True)
+def move_members(count, source, target, amount, rows):  # pragma: no cover - compiled
+    """Moves `amount` members of one side from label `source` to `target`; returns the updated row count
+    (a label holding members of a side is one codebook row of that side)."""
+    if amount == 0:
+        return rows
+    count[source] -= amount
+    if count[source] == 0:
+        rows -= 1
+    if count[target] == 0:
+        rows += 1
+    count[target] += amount
+    return rows
+
+
+@numba.njit(cache=True)
 def sweep_super_nodes(indptr, indices, data, order, labels, node_vu, node_vi, node_cu, node_ci, vol_u, vol_i,
                       count_u, count_i, rows, gamma, scratch, touched, stop_rows):  # pragma: no cover - compiled
     """One pass moving super-nodes in `order` to their best neighbouring label (strict gains only).
@@ -124,22 +139,8 @@ def sweep_super_nodes(indptr, indices, data, order, labels, node_vu, node_vi, no
         vol_u[best] += vu
         vol_i[current] -= vi
         vol_i[best] += vi
-        cu = node_cu[x]
-        if cu > 0:
-            count_u[current] -= cu
-            if count_u[current] == 0:
-                rows -= 1
-            if count_u[best] == 0:
-                rows += 1
-            count_u[best] += cu
-        ci = node_ci[x]
-        if ci > 0:
-            count_i[current] -= ci
-            if count_i[current] == 0:
-                rows -= 1
-            if count_i[best] == 0:
-                rows += 1
-            count_i[best] += ci
+        rows = move_members(count_u, current, best, node_cu[x], rows)
+        rows = move_members(count_i, current, best, node_ci[x], rows)
         if rows <= stop_rows:
             break
     return rows, moves

@@ -49,7 +49,7 @@ from ssr_keras.embeddings.codebook._inputs import (
     interaction_matrix,
     resolve_budget,
 )
-from ssr_keras.embeddings.codebook._multilevel import contract, sweep_super_nodes
+from ssr_keras.embeddings.codebook._multilevel import contract, move_members, sweep_super_nodes
 from ssr_keras.embeddings.codebook.assignment import NO_CODE, CodebookAssignment
 from ssr_keras.validation import check_non_negative_int
 
@@ -132,12 +132,7 @@ def _sweep(indptr, indices, order, labels, weights, num_users, vol_u, vol_i, cou
         volume, count = (vol_u, count_u) if is_user else (vol_i, count_i)
         volume[current] -= weights[x]
         volume[best] += weights[x]
-        count[current] -= 1
-        if count[current] == 0:
-            rows -= 1
-        if count[best] == 0:
-            rows += 1
-        count[best] += 1
+        rows = move_members(count, current, best, 1, rows)
         if rows <= stop_rows:
             break
     return rows, moves
