@@ -17,8 +17,8 @@ Traceback (most recent call last):
 ...
 ValueError: Unknown training config key(s) ['epoch']; expected any of ['backbone', 'backbone_config', \
 'batch_size', 'embedding', 'embedding_budget', 'embedding_dim', 'embedding_l2', 'embedding_normalization', \
-'embedding_options', 'epochs', 'layout', 'learning_rate', 'max_train_rows', 'max_valid_rows', 'min_count', \
-'patience', 'seed']. \
+'embedding_options', 'epochs', 'in_memory_rows', 'layout', 'learning_rate', 'max_train_rows', 'max_valid_rows', \
+'min_count', 'patience', 'seed']. \
 (did you mean 'epochs' for 'epoch'?)
 """
 
@@ -34,6 +34,7 @@ from typing import Any, Dict, Mapping, Sequence
 import tf_keras as keras
 
 from ssr_keras.data.field_spec import FieldSpec
+from ssr_keras.data.in_memory import DEFAULT_IN_MEMORY_ROWS
 from ssr_keras.embeddings.codebook.baselines import METHODS as CODEBOOK_METHODS
 from ssr_keras.models.ranking import BACKBONES, RankingModel
 
@@ -65,6 +66,9 @@ class TrainConfig:
         min_count: vocabulary values seen fewer times in training map to the OOV id.
         max_train_rows: train on the first N rows only (quick runs; `ssr-train` and benchmarks).
         max_valid_rows: early-stop on the first N validation rows only.
+        in_memory_rows: training and validation splits of at most this many rows are parsed once and held
+            in memory (`ssr_keras.data.in_memory`: every row reshuffled each epoch, no CSV parse per
+            epoch); larger ones stream from the files, shuffled within a buffer. 0 always streams.
         embedding: "table" (one row per id) or a codebook method of `ssr_keras.embeddings.codebook`:
             "baco" (the layout's user and item fields share codebook rows, co-clustered on the training
             split's positive rows; `ssr_keras.training.codebooks`) or, as baselines at the same rows,
@@ -89,6 +93,7 @@ class TrainConfig:
     min_count: int = 1
     max_train_rows: int | None = None
     max_valid_rows: int | None = None
+    in_memory_rows: int = DEFAULT_IN_MEMORY_ROWS
     embedding: str = "table"
     embedding_budget: float = 0.25
     embedding_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -108,6 +113,7 @@ class TrainConfig:
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), minimum=1)
         _check_int("seed", self.seed, minimum=0)
+        _check_int("in_memory_rows", self.in_memory_rows, minimum=0)
         if self.embedding not in EMBEDDINGS:
             raise ValueError(f"embedding must be one of {list(EMBEDDINGS)}. Received: {self.embedding!r}")
         if isinstance(self.embedding_budget, bool) or not isinstance(self.embedding_budget, (int, float)) \

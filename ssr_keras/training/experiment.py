@@ -24,6 +24,7 @@ import tf_keras as keras
 from ssr_keras.analysis.flops import flops_per_example
 from ssr_keras.analysis.params import count_params
 from ssr_keras.data import csv_files
+from ssr_keras.data.in_memory import estimated_rows, in_memory_batches
 from ssr_keras.data.layouts import Layout, get_layout
 from ssr_keras.data.quantile_edges import with_training_quantiles
 from ssr_keras.data.reader import make_dataset
@@ -36,6 +37,8 @@ from ssr_keras.training.strategy import data_sharded, report_replica_metrics, tr
 
 # What early stopping watches: the validation AUC of `RankingModel`'s task.
 EARLY_STOPPING_METRIC = "val_auc"
+# Rows per batch while a split is read into memory once (larger batches parse faster).
+_LOAD_BATCH_ROWS = 8192
 
 
 @dataclasses.dataclass
@@ -107,11 +110,10 @@ def run_experiment(config: TrainConfig, data_dir: str, callbacks: Sequence[keras
     strategy = strategy or tf.distribute.get_strategy()
     # Parameter-server workers pull from endless copies of the data; Keras then needs the step counts.
     steps = isinstance(strategy, tf.distribute.ParameterServerStrategy)
-    train = training_input(strategy, lambda _: make_dataset(
-        layout, train_path, vocabularies, config.batch_size, shuffle=True, seed=config.seed,
-        max_rows=config.max_train_rows, repeat=steps))
-    valid = data_sharded(make_dataset(layout, valid_path, vocabularies, config.batch_size,
-                                      max_rows=config.max_valid_rows, repeat=steps))
+    train = training_input(strategy, lambda _: _split_batches(
+        layout, train_path, vocabularies, config, shuffle=True, max_rows=config.max_train_rows, repeat=steps))
+    valid = data_sharded(_split_batches(layout, valid_path, vocabularies, config, shuffle=False,
+                                        max_rows=config.max_valid_rows, repeat=steps))
     test = data_sharded(make_dataset(layout, test_path, vocabularies, config.batch_size, repeat=steps))
     train_steps, valid_steps, test_steps = (
         (_batches(layout, path, config.batch_size, rows) for path, rows in
@@ -131,6 +133,23 @@ def run_experiment(config: TrainConfig, data_dir: str, callbacks: Sequence[keras
     test_metrics = model.evaluate(test, return_dict=True, verbose=0, steps=test_steps)
     metrics = _metrics_record(model, config, history, throughput, test_metrics)
     return ExperimentResult(model=model, vocabularies=vocabularies, layout=layout, metrics=metrics)
+
+
+def _split_batches(layout: Layout, paths: csv_files.Paths, vocabularies: Vocabularies, config: TrainConfig,
+                   shuffle: bool, max_rows: int | None, repeat: bool) -> tf.data.Dataset:
+    """A split's batches: held in memory when it has at most `config.in_memory_rows` rows, else streamed."""
+    def stream() -> tf.data.Dataset:
+        return make_dataset(layout, paths, vocabularies, config.batch_size, shuffle=shuffle, seed=config.seed,
+                            max_rows=max_rows, repeat=repeat)
+
+    limit = config.in_memory_rows
+    # Parameter-server workers each build their own endless copy: they stream. A split clearly larger than
+    # the limit is not read at all; one near it is read until it passes the limit.
+    if repeat or limit == 0 or (max_rows is None and estimated_rows(paths) > 2 * limit):
+        return stream()
+    parsed = make_dataset(layout, paths, vocabularies, _LOAD_BATCH_ROWS, max_rows=max_rows)
+    _, batches = in_memory_batches(parsed, config.batch_size, shuffle=shuffle, seed=config.seed, max_rows=limit)
+    return batches if batches is not None else stream()
 
 
 def _batches(layout: Layout, paths: csv_files.Paths, batch_size: int, max_rows: int | None) -> int:
