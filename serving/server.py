@@ -20,12 +20,12 @@ import logging
 import signal
 import threading
 from concurrent import futures
-from typing import List, Sequence, Tuple
+from typing import List, Tuple
 
 import grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
-from serving import inference, metrics, server_cli
+from serving import inference, metrics
 from serving.batching import BatchingOptions
 from serving.config_protos import BatchingParameters, MonitoringConfig, SSLConfig, parse_text_file
 from serving.memory import release_memory
@@ -33,17 +33,12 @@ from serving.model_manager import ModelConfig, ModelManager, read_model_config
 from serving.registry import ModelRegistry, check_base_path
 from serving.rest import RestServer
 from serving.servable import Servable
+from serving.server_defaults import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_THREADS
 from serving.servicer import ModelServicer, PredictionServicer
 from serving.tls import grpc_credentials, read_ssl_config, ssl_context
 from serving.version_policy import VersionPolicy
 
-logger = logging.getLogger("serving.server")  # not __name__: it is "__main__" under `python -m`
-
-DEFAULT_THREADS = server_cli.DEFAULT_THREADS
-DEFAULT_MAX_MESSAGE_BYTES = server_cli.DEFAULT_MAX_MESSAGE_BYTES
-DEFAULT_MAX_BATCH_SIZE = server_cli.DEFAULT_MAX_BATCH_SIZE
-parse_version_labels = server_cli.parse_version_labels
-main = server_cli.main
+logger = logging.getLogger("serving.server")
 
 
 def build_server(models, *, port: int, host: str = "0.0.0.0", num_threads: int = DEFAULT_THREADS,
@@ -213,12 +208,3 @@ def serve(args: argparse.Namespace) -> int:
     manager.stop_watching()
     logger.info("Server stopped.")
     return 0
-
-
-def run(argv: Sequence[str] | None = None) -> int:
-    """`serve` from a command line (what `python -m serving.server` runs)."""
-    return serve(server_cli.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(run())

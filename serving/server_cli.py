@@ -26,10 +26,12 @@ import importlib
 import os
 from typing import Dict, Sequence
 
-DEFAULT_THREADS = min(32, 4 * (os.cpu_count() or 1))
-DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-DEFAULT_MAX_BATCH_SIZE = 0  # no cap: the message size limit is the guard (large requests are chunked)
-DEFAULT_CONFIG_POLL_SECONDS = 0.0  # TF Serving's default: the model config file is read once (and on SIGHUP)
+from serving.server_defaults import (
+    DEFAULT_CONFIG_POLL_SECONDS,
+    DEFAULT_MAX_BATCH_SIZE,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_THREADS,
+)
 
 
 def parse_version_labels(text: str) -> Dict[str, int]:

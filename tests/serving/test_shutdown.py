@@ -60,7 +60,7 @@ def _wait_for_line(lines: queue.Queue, pattern: str, log: list, timeout: float =
 def test_sigterm_finishes_in_flight_request_then_exits(slow_model_base):
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
     process = subprocess.Popen(
-        [sys.executable, "-m", "serving.server", "--model-base-path", str(slow_model_base), "--model-name", "slow",
+        [sys.executable, "-m", "serving.server_cli", "--model-base-path", str(slow_model_base), "--model-name", "slow",
          "--port", "0", "--host", "127.0.0.1", "--poll-seconds", "0", "--max-batch-size", "0",
          "--log-level", "DEBUG"],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
