@@ -18,3 +18,13 @@ def data_dir() -> pathlib.Path:
     if not DATA_DIR.is_dir():
         pytest.fail(f"shared data not found at {DATA_DIR}; set SSR_DATA_DIR")
     return DATA_DIR
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Runs the files holding `slow` tests first (stable order otherwise).
+
+    Under `pytest -n 2 --dist loadfile` the long pipeline and cluster files then start at once, and
+    the short files fill in around them instead of one long file running alone at the end.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)

@@ -14,6 +14,8 @@ from pipeline import transform
 from ssr_keras.data import build_vocabularies, csv_files, ids, layouts, raw_examples
 from tests.ssr_keras.data.helpers import write_lines
 
+pytestmark = pytest.mark.slow
+
 
 def _analyze_and_transform(layout_name, train_rows, test_rows, feature_spec, tmp_path, min_count=1):
     """Analyzes `train_rows`, transforms `test_rows`; returns (transformed rows, TFTransformOutput)."""

@@ -24,6 +24,8 @@ from ssr_keras.data.layout_file import read_layout_file
 from ssr_keras.data.layouts import get_layout
 from ssr_keras.export.tf_example import layout_example
 
+pytestmark = pytest.mark.slow
+
 COLUMNS = ("clicked", "customer_id", "sku", "price", "tags", "ts", "row_id")
 TAGS = ("sale", "new", "gift", "sale|new", "gift|new", "new|gift|sale", "")
 TF_NOISE = ("oneDNN", "cuda", "cuFFT", "cuDNN", "cuBLAS", "cpu_feature_guard", "TF-TRT", "FutureWarning")

@@ -7,6 +7,8 @@ from ssr_keras.cli import analyze, train, train_command
 from ssr_keras.data.layouts import get_layout
 from ssr_keras.export.tf_example import layout_example
 
+pytestmark = pytest.mark.slow
+
 FRAPPE_COLUMNS = get_layout("frappe").columns
 
 

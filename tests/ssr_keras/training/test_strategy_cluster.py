@@ -40,6 +40,7 @@ def _ssr_train(data, output, strategy):
             "--output", str(output), "--config", json.dumps(CONFIG), "--strategy", strategy, "--quiet"]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_parameter_servers_train_like_one_process_and_restore_into_it(frappe_slice, tmp_path):
     output = tmp_path / "ps"
@@ -74,6 +75,7 @@ def test_parameter_servers_train_like_one_process_and_restore_into_it(frappe_sli
     np.testing.assert_allclose(model(features).numpy().reshape(-1), expected, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_worker_killed_mid_training_stops_the_cluster_with_a_clear_error(frappe_slice, tmp_path):
     command = _ssr_train(frappe_slice, tmp_path / "mw", "multi-worker")
