@@ -13,11 +13,16 @@ checks the logits agree) and times, in one process, alternating ours and the ref
   at batch 1024, examples/s;
 * inference: the model's scores at batch 256 in a `tf.function`, examples/s.
 
-Each repetition times `--steps` steps of one model after the other; the report is the median over
-`--repeats` repetitions and the ratio ours / reference, both per wall-clock second and per CPU second
-of this process (all threads): on a shared machine other processes stretch wall time, not our CPU time,
-so the CPU ratio is the steadier one. Beside it: the FLOP ceiling, FLOPs per example
-(`ssr_keras.analysis.flops_per_example`, forward; training counted as 3x forward) against this machine's
+A third contender, `GemmFloor`, runs only the matrix products of ours (same shapes, copied kernels, no
+element-wise ops, lookups or transposes): its rate over the reference's, `max_ratio`, bounds what any
+float32 rewrite of the same FLOPs could reach on this stack, so a target above it needs fewer FLOPs (or
+lower precision), not better code.
+
+Each repetition times `--steps` training steps (4x as many inference steps) of one model after the
+other; the report is the median over `--repeats` repetitions and the ratio ours / reference, both per
+wall-clock second and per CPU second of this process (all threads): on a shared machine other processes
+stretch wall time, not our CPU time, so the CPU ratio is the steadier one. Beside it: the FLOP ceiling, FLOPs per
+example (`ssr_keras.analysis.flops_per_example`, forward; training counted as 3x forward) against this machine's
 float32 GFLOP/s (per wall and per CPU second) from a 2048^3 matmul measured in the same run. The load
 average is recorded before and after; the alternation keeps the ratio fair.
 
@@ -66,6 +71,10 @@ CONFIGS = {
     "ssr-s": {"num_layers": 2, "num_views": 16, "view_dim": 160, "num_hidden_layers": 2},
 }
 TRAIN_BATCH, INFER_BATCH, NUM_BATCHES = 1024, 256, 4
+# An inference step (batch 256) is ~10x shorter than a training step (batch 1024): 4x the steps, so one
+# timed block is not a fraction of a second that a neighbour's burst can halve.
+INFER_STEPS_FACTOR = 4
+WHO = ("ours", "reference", "floor")  # timed in this order, reversed every other repetition
 
 
 def _batches(batch: int, seed: int) -> List[tuple]:
@@ -107,8 +116,49 @@ def infer_step(logits_fn: Callable) -> Callable:
     return tf.function(lambda features, labels: tf.sigmoid(logits_fn(features)))
 
 
+class GemmFloor:
+    """Only the matrix products of our backbone and head, same shapes, nothing else.
+
+    Each SSR-D block is `x W` and `x U` (added: the one element-wise op kept, so both feed on) and the
+    per-view fusion `[V, B, d] x [V, d, d]`; each SSR-S block is its per-view hidden layers on views
+    formed by a tile (first block, whose views all read the whole input) or a reshape (no gathers or
+    transposes). The input is the concatenated embeddings as a tensor (no lookups). No ICS, GELU,
+    LayerNorm, bias or residual: this is a floor under the time of any float32 implementation of the
+    same FLOPs on this stack, so `floor rate / reference rate` bounds the speed-up a rewrite can reach.
+    The kernels are copies of ours, so timing its training step leaves our model's weights alone.
+    """
+
+    def __init__(self, ours: RankingModel) -> None:
+        backbone = ours.backbone
+        self.variant, self.num_views, self.view_dim = backbone.variant, backbone.num_views, backbone.view_dim
+        copy = lambda w: tf.Variable(w.numpy(), name=w.name.split(":")[0])  # noqa: E731
+        self.blocks = []  # per block: ([D, V * d] kernels, [V, d, d] per-view kernels)
+        for block in backbone.blocks:
+            if self.variant == "ssr-d":
+                flat = [block.projection.kernel] + ([block.gate.kernel] if block.gate is not None else [])
+                self.blocks.append(([copy(k) for k in flat], [copy(block.fusion.kernel)]))
+            else:
+                self.blocks.append(([], [copy(hidden.kernel) for hidden in block.hidden]))
+        self.head_kernel = copy(ours.head.kernel)
+        self.trainable_variables = [k for flat, per_view in self.blocks for k in flat + per_view] + [
+            self.head_kernel]
+
+    def __call__(self, inputs: tf.Tensor) -> tf.Tensor:
+        x, width = inputs, self.num_views * self.view_dim
+        for flat, per_view in self.blocks:
+            if flat:
+                x = tf.add_n([tf.matmul(x, kernel) for kernel in flat])
+            views = (tf.reshape(x, [self.num_views, -1, self.view_dim]) if x.shape[-1] == width
+                     else tf.tile(x[tf.newaxis, :, :self.view_dim], [self.num_views, 1, 1]))
+            for kernel in per_view:
+                views = tf.matmul(views, kernel)
+            x = tf.reshape(views, [-1, width])
+        pooled = tf.reduce_mean(tf.reshape(x, [-1, self.num_views, self.view_dim]), axis=1)
+        return tf.matmul(pooled, self.head_kernel)
+
+
 def steps_for(variant: str):
-    """name -> (mode, model, step, batches) for ours and the reference, training and inference."""
+    """name -> (step, batches) for ours, the reference and the GEMM floor, training and inference."""
     ours, reference, gap = build_pair(variant)
     ours_train = lambda f: ours.logits(f, training=True)  # noqa: E731
     # Inference as `RankingModel.call` (predict, serving) runs it: no ICS sparsity metric.
@@ -120,6 +170,10 @@ def steps_for(variant: str):
         ("infer", "ours"): (infer_step(ours_infer), infer_batches),
         ("infer", "reference"): (infer_step(reference), infer_batches),
     }
+    floor = GemmFloor(ours)
+    embedded = lambda batches: [(ours.feature_embedding(f), y) for f, y in batches]  # noqa: E731
+    steps[("train", "floor")] = (train_step(floor, floor), embedded(train_batches))
+    steps[("infer", "floor")] = (infer_step(floor), embedded(infer_batches))
     return ours, steps, gap
 
 
@@ -169,15 +223,15 @@ def measure(variant: str, repeats: int, n_steps: int, log: Callable[[str], None]
     gflops = []
     for r in range(repeats):
         for mode in ("train", "infer"):
-            for who in ("ours", "reference") if r % 2 == 0 else ("reference", "ours"):
+            for who in WHO if r % 2 == 0 else WHO[::-1]:
                 step, batches = steps[(mode, who)]
-                wall, cpu = _run(step, batches, n_steps)
+                wall, cpu = _run(step, batches, n_steps * INFER_STEPS_FACTOR if mode == "infer" else n_steps)
                 samples[(mode, who, "wall")].append(wall)
                 samples[(mode, who, "cpu")].append(cpu)
         gflops.append(matmul_gflops(repeats=2))
         log(f"  {variant} rep {r + 1}/{repeats} (examples/s wall | per CPU-s): " + ", ".join(
             f"{m} {w} {samples[(m, w, 'wall')][-1]:,.0f} | {samples[(m, w, 'cpu')][-1]:,.0f}"
-            for m in ("train", "infer") for w in ("ours", "reference"))
+            for m in ("train", "infer") for w in WHO)
             + f"; matmul {gflops[-1][0]:.0f} GFLOP/s, {gflops[-1][1]:.0f} GFLOP/CPU-s")
     forward = flops_per_example(ours)
     machine, machine_cpu = max(g[0] for g in gflops), max(g[1] for g in gflops)
@@ -201,6 +255,12 @@ def measure(variant: str, repeats: int, n_steps: int, log: Callable[[str], None]
                     [a / b for a, b in zip(ours_s, ref_s)]),
                 f"ours_samples{suffix}": ours_s, f"reference_samples{suffix}": ref_s,
             })
+            floor_s = samples[(mode, "floor", clock)]
+            # The most any float32 rewrite of ours could reach against the reference: GEMMs alone.
+            entry.update({f"gemm_floor_examples_per_sec{suffix}": statistics.median(floor_s),
+                          f"gemm_floor_samples{suffix}": floor_s,
+                          f"max_ratio{'' if clock == 'wall' else '_cpu'}": statistics.median(
+                              [a / b for a, b in zip(floor_s, ref_s)])})
         entry["ours_fraction_of_ceiling"] = entry["ours_examples_per_sec"] / entry["flop_ceiling_examples_per_sec"]
         entry["ours_fraction_of_ceiling_cpu"] = (entry["ours_examples_per_sec_per_cpu_second"]
                                                  / entry["flop_ceiling_examples_per_cpu_second"])
@@ -212,8 +272,8 @@ def measure(variant: str, repeats: int, n_steps: int, log: Callable[[str], None]
 
 def table(records: List[Dict]) -> str:
     lines = ["| variant | mode | batch | ours ex/s | ref ex/s | ratio | ours ex/CPU-s | ref ex/CPU-s | ratio (CPU) | "
-             "ceiling ex/CPU-s | ours / ceiling | ref / ceiling |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "GEMMs-only ex/CPU-s | max ratio (CPU) | ceiling ex/CPU-s | ours / ceiling | ref / ceiling |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in records:
         for mode in ("train", "infer"):
             m = r[mode]
@@ -221,6 +281,7 @@ def table(records: List[Dict]) -> str:
                          f"{m['reference_examples_per_sec']:,.0f} | {m['ratio']:.2f} | "
                          f"{m['ours_examples_per_sec_per_cpu_second']:,.0f} | "
                          f"{m['reference_examples_per_sec_per_cpu_second']:,.0f} | {m['ratio_cpu']:.2f} | "
+                         f"{m['gemm_floor_examples_per_sec_per_cpu_second']:,.0f} | {m['max_ratio_cpu']:.2f} | "
                          f"{m['flop_ceiling_examples_per_cpu_second']:,.0f} | "
                          f"{m['ours_fraction_of_ceiling_cpu']:.0%} | {m['reference_fraction_of_ceiling_cpu']:.0%} |")
     return "\n".join(lines)
@@ -276,7 +337,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=10, help="steps per timed block")
+    parser.add_argument("--steps", type=int, default=10,
+                        help=f"training steps per timed block (inference: {INFER_STEPS_FACTOR}x)")
     parser.add_argument("--profile", action="store_true", help="trace and print op times instead")
     parser.add_argument("--modes", nargs="+", default=["train"], choices=["train", "infer"],
                         help="what --profile traces")
@@ -295,11 +357,14 @@ def main() -> None:
             "load_average_1_5_15_before": load_before, "load_average_1_5_15_after": load_after,
             "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
             "repeats": args.repeats, "steps_per_block": args.steps,
+            "infer_steps_per_block": args.steps * INFER_STEPS_FACTOR,
             "note": "ours and the reference alternate in one process (ABAB); medians over repeats. Wall-clock "
                     "rates swing with the other processes on a shared machine; rates per CPU second of this "
                     "process (all its threads) are the steadier comparison. The FLOP ceiling is the best "
                     "2048^3 matmul GFLOP/s (per wall / per CPU second) / FLOPs per example (training = 3 x "
-                    "forward)"}
+                    "forward). The GEMMs-only model (GemmFloor) runs just the matrix products of ours, same shapes; "
+                    "max_ratio = its rate / the reference's (median of pairs): no float32 rewrite of the same "
+                    "FLOPs gets past it"}
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"meta": meta, "records": records}, indent=2))
