@@ -41,6 +41,18 @@ class SuperGraph(NamedTuple):
         return int(self.vol_u.size)
 
 
+def single_nodes(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, num_users: int) -> SuperGraph:
+    """The uncontracted graph as a `SuperGraph`: every node its own super-node, unit edge weights, its weight
+    as the volume of its side (0 on the other) and one member of its side.
+
+    With `vI(X) = 0` for a user (and `vU(X) = 0` for an item) the super-node gain above is the paper's
+    single-node gain `e(x, l) - gamma * w_x * vol_opposite(l)`, to the last bit, so one sweep serves every level.
+    """
+    is_user = np.arange(weights.size) < num_users
+    return SuperGraph(indptr, indices, np.ones(indices.size), np.where(is_user, weights, 0.0),
+                      np.where(is_user, 0.0, weights), is_user.astype(np.int64), (~is_user).astype(np.int64))
+
+
 def contract(adjacency: sp.csr_matrix, labels: np.ndarray, vol_u: np.ndarray, vol_i: np.ndarray,
              count_u: np.ndarray, count_i: np.ndarray):
     """Contracts every distinct label of `labels` (one per current node) into a super-node.
@@ -97,6 +109,20 @@ def move_members(count, source, target, amount, rows):  # pragma: no cover - com
 
 
 @numba.njit(cache=True)
+def count_neighbour_labels(indptr, indices, data, labels, x, scratch, touched):  # pragma: no cover - compiled
+    """Adds each edge weight of `x` to `scratch[label of the neighbour]`; lists each label once in `touched`
+    (the caller zeroes `scratch` at those labels afterwards); returns how many labels were touched."""
+    num_touched = 0
+    for p in range(indptr[x], indptr[x + 1]):
+        label = labels[indices[p]]
+        if scratch[label] == 0.0:
+            touched[num_touched] = label
+            num_touched += 1
+        scratch[label] += data[p]
+    return num_touched
+
+
+@numba.njit(cache=True)
 def sweep_super_nodes(indptr, indices, data, order, labels, node_vu, node_vi, node_cu, node_ci, vol_u, vol_i,
                       count_u, count_i, rows, gamma, scratch, touched, stop_rows):  # pragma: no cover - compiled
     """One pass moving super-nodes in `order` to their best neighbouring label (strict gains only).
@@ -110,13 +136,7 @@ def sweep_super_nodes(indptr, indices, data, order, labels, node_vu, node_vi, no
         if indptr[x] == indptr[x + 1]:
             continue
         current = labels[x]
-        num_touched = 0
-        for p in range(indptr[x], indptr[x + 1]):
-            label = labels[indices[p]]
-            if scratch[label] == 0.0:
-                touched[num_touched] = label
-                num_touched += 1
-            scratch[label] += data[p]
+        num_touched = count_neighbour_labels(indptr, indices, data, labels, x, scratch, touched)
         vu = node_vu[x]
         vi = node_vi[x]
         best = current

@@ -49,7 +49,12 @@ from ssr_keras.embeddings.codebook._inputs import (
     interaction_matrix,
     resolve_budget,
 )
-from ssr_keras.embeddings.codebook._multilevel import contract, move_members, sweep_super_nodes
+from ssr_keras.embeddings.codebook._multilevel import (
+    contract,
+    count_neighbour_labels,
+    single_nodes,
+    sweep_super_nodes,
+)
 from ssr_keras.embeddings.codebook.assignment import NO_CODE, CodebookAssignment
 from ssr_keras.validation import check_non_negative_int
 
@@ -86,66 +91,13 @@ def node_weights(user_degree: np.ndarray, item_degree: np.ndarray, weighting: st
 
 
 @numba.njit(cache=True)
-def _count_neighbour_labels(indptr, indices, labels, x, scratch, touched):  # pragma: no cover - compiled
-    """Adds 1 to `scratch[label]` per neighbour of `x`; lists each label once in `touched`; returns how many."""
-    num_touched = 0
-    for p in range(indptr[x], indptr[x + 1]):
-        label = labels[indices[p]]
-        if scratch[label] == 0.0:
-            touched[num_touched] = label
-            num_touched += 1
-        scratch[label] += 1.0
-    return num_touched
-
-
-@numba.njit(cache=True)
-def _sweep(indptr, indices, order, labels, weights, num_users, vol_u, vol_i, count_u, count_i, rows, gamma,
-           scratch, touched, stop_rows):  # pragma: no cover - compiled
-    """One label-propagation pass over `order`; updates labels, volumes and counts in place.
-
-    Stops right after the move that brings the rows to `stop_rows` or below (pass -1 for a full pass).
-    Returns the number of codebook rows (distinct user labels + distinct item labels) and of moves.
-    """
-    moves = 0
-    for x in order:
-        if indptr[x] == indptr[x + 1]:
-            continue
-        current = labels[x]
-        num_touched = _count_neighbour_labels(indptr, indices, labels, x, scratch, touched)
-        is_user = x < num_users
-        penalty = gamma * weights[x]
-        opposite = vol_i if is_user else vol_u
-        best = current
-        best_gain = scratch[current] - penalty * opposite[current]
-        for t in range(num_touched):
-            label = touched[t]
-            gain = scratch[label] - penalty * opposite[label]
-            if gain > best_gain:
-                best = label
-                best_gain = gain
-        for t in range(num_touched):
-            scratch[touched[t]] = 0.0
-        if best == current:
-            continue
-        moves += 1
-        labels[x] = best
-        volume, count = (vol_u, count_u) if is_user else (vol_i, count_i)
-        volume[current] -= weights[x]
-        volume[best] += weights[x]
-        rows = move_members(count, current, best, 1, rows)
-        if rows <= stop_rows:
-            break
-    return rows, moves
-
-
-@numba.njit(cache=True)
-def _secondary_labels(indptr, indices, labels, weights, num_users, vol_i, count_u, gamma, scratch,
+def _secondary_labels(indptr, indices, data, labels, weights, num_users, vol_i, count_u, gamma, scratch,
                       touched):  # pragma: no cover - compiled
     """Each user's best neighbouring label other than its own that holds users, or -1."""
     secondary = np.full(num_users, -1, np.int64)
     for x in range(num_users):
         current = labels[x]
-        num_touched = _count_neighbour_labels(indptr, indices, labels, x, scratch, touched)
+        num_touched = count_neighbour_labels(indptr, indices, data, labels, x, scratch, touched)
         penalty = gamma * weights[x]
         best = -1
         best_gain = -np.inf
@@ -266,20 +218,16 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
     stop_rows = rows_allowed if stop_within_sweep else -1
     sweeps_per_level = [0]
     level_moves = 0
-    graph = None  # the contracted graph from level 2 on
+    graph = first_level = single_nodes(indptr, indices, weights, num_users)  # contracted from level 2 on
     node_labels = labels  # original nodes' labels (level 1) or super-nodes' labels (later levels)
     super_of_node = np.arange(num_nodes, dtype=np.int64)  # each original node's current (super-)node
     while iterations > 0 and rows > rows_allowed:
         before = rows
-        if graph is None:
-            order = rng.permutation(num_nodes).astype(np.int64)
-            rows, moves = _sweep(indptr, indices, order, labels, weights, num_users, vol_u, vol_i, count_u,
-                                 count_i, rows, gamma, scratch, touched, stop_rows)
-        else:
-            order = rng.permutation(graph.num_nodes).astype(np.int64)
-            rows, moves = sweep_super_nodes(graph.indptr, graph.indices, graph.data, order, node_labels,
-                                            graph.vol_u, graph.vol_i, graph.count_u, graph.count_i, vol_u, vol_i,
-                                            count_u, count_i, rows, gamma, scratch, touched, stop_rows)
+        order = rng.permutation(graph.num_nodes).astype(np.int64)
+        rows, moves = sweep_super_nodes(graph.indptr, graph.indices, graph.data, order, node_labels, graph.vol_u,
+                                        graph.vol_i, graph.count_u, graph.count_i, vol_u, vol_i, count_u, count_i,
+                                        rows, gamma, scratch, touched, stop_rows)
+        if len(sweeps_per_level) > 1:
             labels = node_labels[super_of_node]
         sweeps_per_level[-1] += 1
         level_moves += moves
@@ -291,9 +239,7 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
         if len(sweeps_per_level) >= levels or level_moves == 0:
             break  # out of levels, or this level moved nothing (contracting again would give the same graph)
         # Contract every label into a super-node and continue on the contracted graph.
-        adjacency = (sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(num_nodes, num_nodes))
-                     if graph is None else
-                     sp.csr_matrix((graph.data, graph.indices, graph.indptr), shape=(graph.num_nodes,) * 2))
+        adjacency = sp.csr_matrix((graph.data, graph.indices, graph.indptr), shape=(graph.num_nodes,) * 2)
         graph, super_of_current = contract(adjacency, node_labels, vol_u, vol_i, count_u, count_i)
         super_of_node = super_of_current[super_of_node]
         node_labels = np.arange(graph.num_nodes, dtype=np.int64)
@@ -304,8 +250,8 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
     sweeps = sum(sweeps_per_level)
 
     if secondary:
-        second = _secondary_labels(indptr, indices, labels, weights, num_users, vol_i, count_u, gamma, scratch,
-                                   touched)
+        second = _secondary_labels(indptr, indices, first_level.data, labels, weights, num_users, vol_i, count_u,
+                                   gamma, scratch, touched)
     else:
         second = np.full(num_users, NO_CODE, np.int64)
     user_codes, num_user_codes, item_codes, num_item_codes = _codebooks(labels, second, num_users, num_nodes)
