@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import os
 import sys
@@ -29,6 +28,7 @@ import warnings
 from typing import List, Sequence, Tuple
 
 from ssr_keras.data.layout_file import LayoutError, builtin_layout_names, load_layout_spec
+from ssr_keras.validation import read_json_object
 
 USER_ERRORS = (ValueError, OSError)
 
@@ -142,12 +142,9 @@ def positive_int_argument(text: str) -> int:
 def json_object_argument(text: str) -> dict:
     """argparse `type=` of a flag that takes a JSON object inline (the error names the value)."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"expected a JSON object ({error}), got {text!r}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
-    return value
+        return read_json_object(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def layout_argument(text: str) -> str:

@@ -27,8 +27,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
-import json
-import os
 from typing import Any, Dict, Mapping, Sequence
 
 import tf_keras as keras
@@ -37,6 +35,7 @@ from ssr_keras.data.field_spec import FieldSpec
 from ssr_keras.data.in_memory import DEFAULT_IN_MEMORY_ROWS
 from ssr_keras.embeddings.codebook.baselines import METHODS as CODEBOOK_METHODS
 from ssr_keras.models.ranking import BACKBONES, RankingModel
+from ssr_keras.validation import read_json_object
 
 EMBEDDING_NORMALIZATIONS = (None, "batch", "layer")
 # How the layout's user and item fields are embedded: one table row per id, or BACO's shared codebook
@@ -166,19 +165,10 @@ def read_config_mapping(value: str | None, flag: str = "--config") -> Dict[str, 
     """
     if not value:
         return {}
-    text = value
-    if not value.lstrip().startswith(("{", "[")) and os.path.isfile(value):
-        with open(value, encoding="utf-8") as f:
-            text = f.read()
     try:
-        config = json.loads(text)
-    except json.JSONDecodeError as error:
-        looks_inline = value.lstrip().startswith(("{", "[")) or text is not value
-        raise ValueError(f"{flag}: {'invalid JSON (' + str(error) + ')' if looks_inline else 'no such file'}; "
-                         f"expected a JSON object or the path of a .json file. Received: {value!r}") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"{flag} must be a JSON object of training config keys. Received: {config!r}")
-    return config
+        return read_json_object(value, "a JSON object of training config keys", allow_file=True)
+    except ValueError as error:
+        raise ValueError(f"{flag}: {error}") from None
 
 
 def _check_embedding_options(embedding: str, options: Any) -> None:

@@ -22,7 +22,7 @@ def test_help(module, prog, capsys):
 
 
 @pytest.mark.parametrize("config, message", [
-    ("[1, 2]", "must be a JSON object"),
+    ("[1, 2]", "--config: expected a JSON object of training config keys, got [1, 2]"),
     ('{"epoch": 2}', r"Unknown training config key(s) ['epoch']"),
     ('{"backbone_config": {}, "embedding_l2": -1}', "embedding_l2 must be a number >= 0. Received: -1"),
 ])
@@ -47,7 +47,7 @@ def test_embedding_options_flag_reaches_the_config_and_bad_json_is_a_usage_error
     with pytest.raises(SystemExit):
         train.build_parser().parse_args(["--data", "x", "--layout", "frappe", "--output", "y",
                                          "--embedding-options", "[5]"])
-    assert "--embedding-options: expected a JSON object, got '[5]'" in capsys.readouterr().err
+    assert "--embedding-options: expected a JSON object, got [5]. Received: '[5]'" in capsys.readouterr().err
 
 
 def test_old_style_backbone_config_still_works_with_a_deprecation_message(capsys):
