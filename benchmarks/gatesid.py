@@ -204,6 +204,23 @@ def _table(records: List[Dict]) -> str:
         cells = [f"{np.mean([r[k] for r in rows]):.4f} ± {np.std([r[k] for r in rows]):.4f}"
                  for k in ("auc_all", "auc_cold", "auc_warm")]
         lines.append(f"| {mode} | {len(rows)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n" + _paired_table(records)
+
+
+def _paired_table(records: List[Dict]) -> str:
+    """GateSID minus each other model on the same seed (same data and seed): the seed-to-seed
+    spread of the AUCs is mostly shared by all models, so the paired differences are the sharper test."""
+    by_key = {(r["model"], r["seed"]): r for r in records}
+    lines = ["| gatesid minus | seeds | cold: mean [min, max] | warm: mean [min, max] |", "|---|---|---|---|"]
+    for mode in MODES:
+        seeds = sorted(seed for model, seed in by_key if model == mode and ("gatesid", seed) in by_key)
+        if mode == "gatesid" or not seeds:
+            continue
+        cells = []
+        for key in ("auc_cold", "auc_warm"):
+            diffs = [by_key[("gatesid", seed)][key] - by_key[(mode, seed)][key] for seed in seeds]
+            cells.append(f"{np.mean(diffs):+.4f} [{min(diffs):+.4f}, {max(diffs):+.4f}]")
+        lines.append(f"| {mode} | {len(seeds)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -223,10 +240,15 @@ def main() -> None:
     parser.add_argument("--valid-only", action="store_true",
                         help="tuning: score the validation split only (records without test AUCs)")
     parser.add_argument("--out", default=str(ROOT / "results" / "gatesid.json"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the tables of the records already in --out (and write them to its .md); no runs")
     args = parser.parse_args()
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(out.read_text()) if out.exists() else {"records": []}
+    if args.report_only:
+        _report(results, out)
+        return
     _log("building the time-split task")
     data = read_movielens_history(DATA)
     sid = build_sid_table(data, out.parent, levels=4, codebook_size=256, rq_epochs=args.rq_epochs)
@@ -249,7 +271,13 @@ def main() -> None:
             _log(f"  -> {record}")
             results["records"].append(record)
             out.write_text(json.dumps(results, indent=1))
-    print(_table([r for r in results["records"] if "auc_all" in r]))
+    _report(results, out)
+
+
+def _report(results: Dict, out: pathlib.Path) -> None:
+    text = _table([r for r in results["records"] if "auc_all" in r])
+    print(text)
+    out.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
