@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-from typing import Any, Dict
+from typing import Any
 
 import numpy as np
 
@@ -32,32 +30,3 @@ def check_float(name: str, value: Any) -> float:
             or not np.isfinite(value):
         raise ValueError(f"`{name}` must be a finite number. Received: {name}={value!r}")
     return float(value)
-
-
-def read_json_object(value: str, what: str = "a JSON object", allow_file: bool = False) -> Dict[str, Any]:
-    """A flag's JSON object, inline (or, with `allow_file`, the path of a JSON file holding one).
-
-    Raises ValueError naming the value and what was expected: invalid JSON, a JSON value that is not an
-    object, or (with `allow_file`) a path that does not exist.
-
-    >>> read_json_object('{"levels": 5}')
-    {'levels': 5}
-    >>> read_json_object("[5]")
-    Traceback (most recent call last):
-    ...
-    ValueError: expected a JSON object, got [5]. Received: '[5]'
-    """
-    inline = value.lstrip().startswith(("{", "["))
-    text = value
-    if allow_file and not inline and os.path.isfile(value):
-        with open(value, encoding="utf-8") as f:
-            text = f.read()
-    expected = f"{what} or the path of a .json file" if allow_file else what
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as error:
-        problem = f"invalid JSON ({error})" if inline or text is not value or not allow_file else "no such file"
-        raise ValueError(f"{problem}; expected {expected}. Received: {value!r}") from None
-    if not isinstance(parsed, dict):
-        raise ValueError(f"expected {what}, got {json.dumps(parsed)}. Received: {value!r}")
-    return parsed

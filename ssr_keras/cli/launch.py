@@ -28,7 +28,7 @@ import warnings
 from typing import List, Sequence, Tuple
 
 from ssr_keras.data.layout_file import LayoutError, builtin_layout_names, load_layout_spec
-from ssr_keras.validation import read_json_object
+from ssr_keras.json_object import read_json_object
 
 USER_ERRORS = (ValueError, OSError)
 

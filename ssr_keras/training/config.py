@@ -34,8 +34,8 @@ import tf_keras as keras
 from ssr_keras.data.field_spec import FieldSpec
 from ssr_keras.data.in_memory import DEFAULT_IN_MEMORY_ROWS
 from ssr_keras.embeddings.codebook.baselines import METHODS as CODEBOOK_METHODS
+from ssr_keras.json_object import read_json_object
 from ssr_keras.models.ranking import BACKBONES, RankingModel
-from ssr_keras.validation import read_json_object
 
 EMBEDDING_NORMALIZATIONS = (None, "batch", "layer")
 # How the layout's user and item fields are embedded: one table row per id, or BACO's shared codebook
