@@ -85,6 +85,8 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=6, help="maximum epochs (early stopping ends sooner)")
     parser.add_argument("--search-train-rows", type=int, default=400_000, help="training rows of the search")
     parser.add_argument("--output", default=str(RESULTS / "quality-movielens-1m.json"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="no runs: the tables of the records already in --output (also written to its .md)")
     args = parser.parse_args()
     output = args.output
 
@@ -92,7 +94,8 @@ def main() -> int:
         return any((r["stage"], r["model"], r["recipe"], r["seed"]) == (stage, name, recipe, seed)
                    for r in read_records(output))
 
-    search = [(n, recipe) for n in args.models for recipe in RECIPES if not done("search", n, recipe, SEARCH_SEED)]
+    search = [] if args.report_only else [
+        (n, recipe) for n in args.models for recipe in RECIPES if not done("search", n, recipe, SEARCH_SEED)]
     print(f"search: {len(search)} runs to go (validation AUC only)", flush=True)
     for index, (name, recipe) in enumerate(search, 1):
         print(f"[search {index}/{len(search)}] {name} {recipe} ...", end=" ", flush=True)
@@ -103,7 +106,8 @@ def main() -> int:
 
     chosen = {name: best_recipe(read_records(output), name) for name in args.models}
     print("chosen on validation:", json.dumps(chosen), flush=True)
-    final = [(n, chosen[n], s) for s in args.seeds for n in args.models if not done("final", n, chosen[n], s)]
+    final = [] if args.report_only else [
+        (n, chosen[n], s) for s in args.seeds for n in args.models if not done("final", n, chosen[n], s)]
     for index, (name, recipe, seed) in enumerate(final, 1):
         print(f"[final {index}/{len(final)}] {name} {recipe} seed {seed} ...", end=" ", flush=True)
         record = train(name, recipe, seed, args, None, evaluate_test=True)
