@@ -26,6 +26,7 @@ import networkx as nx
 import numpy as np
 
 from ssr_keras.embeddings.codebook._budget import compact, fold_to_budget
+from ssr_keras.embeddings.codebook._head import check_head_fraction, frequent_head
 from ssr_keras.embeddings.codebook._inputs import (
     check_count,
     check_edges,
@@ -78,14 +79,13 @@ def fit_random_hash(edges: Any, num_users: int, num_items: int, budget: float = 
 
 
 def _frequency_codes(counts: np.ndarray, rows: int, head_fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """The `head` most frequent ids get codes 0..head-1, the others hash into the remaining rows."""
+    """The head's most frequent ids get codes 0..head-1, the others hash into the remaining rows."""
     if rows >= counts.size:
         return np.arange(counts.size, dtype=np.int64)
-    head = min(int(rows * head_fraction), rows - 1)
-    order = np.lexsort((np.arange(counts.size), -counts))  # most frequent first, ties by id
+    head, tail = frequent_head(counts, rows, head_fraction)
     codes = np.empty(counts.size, np.int64)
-    codes[order[:head]] = np.arange(head)
-    codes[order[head:]] = head + _balanced_hash(counts.size - head, rows - head, rng)
+    codes[head] = np.arange(head.size)
+    codes[tail] = head.size + _balanced_hash(tail.size, rows - head.size, rng)
     return codes
 
 
@@ -103,9 +103,7 @@ def fit_frequency_hash(edges: Any, num_users: int, num_items: int, budget: float
     """
     started = time.perf_counter()
     edges, num_users, num_items, rows, seed = _inputs(edges, num_users, num_items, budget, seed)
-    if isinstance(head_fraction, bool) or not isinstance(head_fraction, (int, float)) \
-            or not 0 <= head_fraction < 1:
-        raise ValueError(f"`head_fraction` must be a float in [0, 1). Received: head_fraction={head_fraction!r}")
+    head_fraction = check_head_fraction(head_fraction)
     rng = np.random.default_rng(seed)
     matrix = interaction_matrix(edges, num_users, num_items)
     user_rows, item_rows = split_budget(rows, num_users, num_items)

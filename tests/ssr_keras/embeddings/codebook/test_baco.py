@@ -175,9 +175,40 @@ def test_isolated_ids_share_one_code_per_side():
     (dict(weighting="tf-idf"), r"weighting='tf-idf'"),
     (dict(volume_init="none"), r"volume_init='none'"),
     (dict(seed=-3), r"seed=-3"),
+    (dict(head_fraction=1.0), r"head_fraction=1.0"),
+    (dict(head_fraction=-0.1), r"head_fraction=-0.1"),
 ])
 def test_bad_input_raises_naming_argument_and_value(kwargs, match):
     arguments = dict(edges=[[0, 0], [1, 2]], num_users=2, num_items=3, budget=3, gamma=0.1)
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=match):
         fit_baco(**arguments)
+
+
+@pytest.mark.parametrize("budget", [10, 0.3])
+def test_head_fraction_gives_the_most_frequent_ids_their_own_rows_and_clusters_the_tail(budget):
+    edges, num_users, num_items = _random_graph(6)
+    result = fit_baco(edges, num_users, num_items, budget=budget, gamma=0.3, head_fraction=0.5, seed=0)
+    rows = budget if isinstance(budget, int) else int(budget * (num_users + num_items))
+    assert result.num_rows <= rows
+    head_users, head_items = result.params["head_users"], result.params["head_items"]
+    assert head_users >= 1 and head_items >= 1
+    unique = np.unique(edges, axis=0)
+    user_degree = np.bincount(unique[:, 0], minlength=num_users)
+    item_degree = np.bincount(unique[:, 1], minlength=num_items)
+    # The head is the most frequent ids (ties by id), each alone on its row; no tail id shares those rows.
+    top_users = np.lexsort((np.arange(num_users), -user_degree))[:head_users]
+    top_items = np.lexsort((np.arange(num_items), -item_degree))[:head_items]
+    assert sorted(result.user_codes[top_users, 0].tolist()) == list(range(head_users))
+    assert sorted(result.item_codes[top_items].tolist()) == list(range(head_items))
+    tail_users = np.setdiff1d(np.arange(num_users), top_users)
+    assert np.all(result.user_codes[tail_users, 0] >= head_users)
+    secondary = result.user_codes[tail_users, 1]
+    assert np.all((secondary == NO_CODE) | (secondary >= head_users))
+    assert np.all(np.delete(result.item_codes, top_items) >= head_items)
+
+
+def test_head_fraction_zero_is_the_paper_form():
+    edges, num_users, num_items = _random_graph(6)
+    assert fit_baco(edges, num_users, num_items, budget=12, gamma=0.3, head_fraction=0.0, seed=1) == \
+        fit_baco(edges, num_users, num_items, budget=12, gamma=0.3, seed=1)
