@@ -130,11 +130,11 @@ class GemmFloor:
 
     def __init__(self, ours: RankingModel) -> None:
         backbone = ours.backbone
-        self.variant, self.num_views, self.view_dim = backbone.variant, backbone.num_views, backbone.view_dim
+        self.num_views, self.view_dim = backbone.num_views, backbone.view_dim
         copy = lambda w: tf.Variable(w.numpy(), name=w.name.split(":")[0])  # noqa: E731
         self.blocks = []  # per block: ([D, V * d] kernels, [V, d, d] per-view kernels)
         for block in backbone.blocks:
-            if self.variant == "ssr-d":
+            if backbone.variant == "ssr-d":
                 flat = [block.projection.kernel] + ([block.gate.kernel] if block.gate is not None else [])
                 self.blocks.append(([copy(k) for k in flat], [copy(block.fusion.kernel)]))
             else:

@@ -21,16 +21,17 @@ def read_json_object(value: str, what: str = "a JSON object", allow_file: bool =
     ...
     ValueError: expected a JSON object, got [5]. Received: '[5]'
     """
-    inline = value.lstrip().startswith(("{", "["))
+    as_path = allow_file and not value.lstrip().startswith(("{", "["))
+    from_file = as_path and os.path.isfile(value)
     text = value
-    if allow_file and not inline and os.path.isfile(value):
+    if from_file:
         with open(value, encoding="utf-8") as f:
             text = f.read()
     expected = f"{what} or the path of a .json file" if allow_file else what
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
-        problem = f"invalid JSON ({error})" if inline or text is not value or not allow_file else "no such file"
+        problem = "no such file" if as_path and not from_file else f"invalid JSON ({error})"
         raise ValueError(f"{problem}; expected {expected}. Received: {value!r}") from None
     if not isinstance(parsed, dict):
         raise ValueError(f"expected {what}, got {json.dumps(parsed)}. Received: {value!r}")

@@ -239,8 +239,7 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
         rows, moves = sweep_super_nodes(graph.indptr, graph.indices, graph.data, order, node_labels, graph.vol_u,
                                         graph.vol_i, graph.count_u, graph.count_i, vol_u, vol_i, count_u, count_i,
                                         rows, gamma, scratch, touched, stop_rows)
-        if len(sweeps_per_level) > 1:
-            labels = node_labels[super_of_node]
+        labels = node_labels[super_of_node]
         sweeps_per_level[-1] += 1
         level_moves += moves
         trace.append(objective(labels[:num_users], labels[num_users:], unique_edges, vol_u, vol_i, gamma))
