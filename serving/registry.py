@@ -331,8 +331,12 @@ def check_base_path(base_path: str) -> None:
 
 
 def _release_memory_soon() -> None:
-    """Gives an unloaded version's memory back, in the background (a collection takes ~0.2 s)."""
-    threading.Thread(target=release_memory, name="release-memory", daemon=True).start()
+    """Gives an unloaded version's memory back, in the background (a collection takes ~0.2 s).
+
+    Not a daemon: the interpreter joins it before finalising. A daemon thread still freeing TensorFlow
+    objects at exit is unwound inside C++ code and aborts the process ("FATAL: exception not rethrown").
+    """
+    threading.Thread(target=release_memory, name="release-memory").start()
 
 
 def _files_state(path: str) -> Tuple:

@@ -173,6 +173,8 @@ def serve(args: argparse.Namespace) -> int:
         raise SystemExit(f"ssr-serve: cannot listen on {args.host} (--port {args.port}, --rest_api_port "
                          f"{args.rest_api_port}): {error}") from None
     stopping = threading.Event()
+    # The threads below are not daemons, so the interpreter joins them before it finalises: a daemon
+    # thread still inside TensorFlow at exit is unwound through C++ code and aborts the process.
 
     def on_signal(signum: int, _frame) -> None:
         if stopping.is_set():
@@ -181,12 +183,12 @@ def serve(args: argparse.Namespace) -> int:
         logger.info("Received %s: finishing in-flight requests (up to %.0f s), then exiting.",
                     signal.Signals(signum).name, args.shutdown_grace_seconds)
         if rest is not None:
-            threading.Thread(target=rest.stop, daemon=True).start()
+            threading.Thread(target=rest.stop, name="rest-stop").start()
         server.stop(args.shutdown_grace_seconds)
 
     def on_hangup(_signum: int, _frame) -> None:
         logger.info("Received SIGHUP: reloading %s.", args.model_config_file)
-        threading.Thread(target=manager.reload, args=(read_config, compact_heap), daemon=True).start()
+        threading.Thread(target=manager.reload, args=(read_config, compact_heap), name="sighup-reload").start()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

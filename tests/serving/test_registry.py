@@ -152,3 +152,19 @@ def test_watcher_reports_changes(tmp_path):
     finally:
         registry.stop_watching()
     assert changes == [[2]]
+
+
+def test_memory_is_released_in_a_thread_the_interpreter_joins(tmp_path, monkeypatch):
+    # A daemon thread still freeing TensorFlow objects when the interpreter finalises is unwound
+    # inside C++ code and aborts the process (seen once as SIGABRT after SIGTERM under load).
+    daemon_flags = []
+    monkeypatch.setattr("serving.registry.release_memory",
+                        lambda: daemon_flags.append(threading.current_thread().daemon))
+    _add_version(tmp_path, 1)
+    registry = ModelRegistry("m", str(tmp_path), load=_fake_load)
+    registry.refresh()
+    registry.unload_all()
+    for thread in threading.enumerate():
+        if thread.name == "release-memory":
+            thread.join()
+    assert daemon_flags == [False]
