@@ -47,6 +47,7 @@ _INTEGER = re.compile(r"[+-]?\d+")
 # What a checked column must hold when non-blank: its pattern and the words for the error message.
 _NUMBER_CHECK = (_NUMBER, "a number")
 _INTEGER_CHECK = (_INTEGER, "an integer (the column's type is int64)")
+_TEXT_CHECK = (re.compile(r".+", re.DOTALL), "a label text")
 _VALIDATED: Set[Tuple[str, int, int, str, str]] = set()
 
 
@@ -191,7 +192,7 @@ def iter_row_chunks(layout: Layout, path: str, delimiter: str = ",", chunk_rows:
     Numeric columns (`layout.numeric_columns`, and float columns of `layout.column_types`) must hold plain
     decimal numbers (`-1`, `2.5`, `1e3`; not `nan` or `inf`) when non-blank, int64 columns integers (what
     the pipeline's examples and serving requests carry for them); the label column must be a non-blank
-    number. Blank lines are
+    number (non-blank text for a text label). Blank lines are
     skipped. Once the whole file has been read the file counts as validated (see `validate_file`).
 
     Args:
@@ -241,7 +242,10 @@ def iter_row_chunks(layout: Layout, path: str, delimiter: str = ",", chunk_rows:
 def _column_check(layout: Layout, column: str) -> Tuple[re.Pattern, str] | None:
     """What a column's non-blank values must match: the label and numeric or float columns numbers, an int64
     feature column (as the pipeline's examples and serving requests type it) integers; None for free text.
-    The label is any number whatever its type: the pipeline writes it as a float."""
+    The label is any number whatever its type (the pipeline writes it as a float), or any text for a text
+    label (`label_is_text`: blank is still an error)."""
+    if column == layout.label and layout.label_is_text:
+        return _TEXT_CHECK
     if column == layout.label or column in layout.numeric_columns or layout.column_type(column) == "float":
         return _NUMBER_CHECK
     if layout.column_type(column) == "int64":

@@ -13,7 +13,8 @@ The schema (every key not marked optional is required; an unknown key is an erro
     label:                           # the 0/1 target: a column of `columns` ...
       column: clicked
       threshold: 4.0                 # optional: positive when value >= 4.0; or
-      # positive_values: [1, 2]      #   positive when the value is one of these numbers;
+      # positive_values: [1, 2]      #   positive when the value is one of these numbers, or
+      # positive_values: ["yes"]     #   of these texts (a text label: every other text is 0);
                                      #   neither: positive when value > 0.5 (a 0/1 column)
     splits: [train.csv, valid.csv, test.csv]   # optional (this default); null: no split files
     user: user_id                    # optional: the field naming the user (retrieval, BACO)
@@ -92,11 +93,20 @@ class LayoutError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class LabelSpec:
-    """How the label column becomes 0/1: `>= threshold`, one of `positive_values`, else `> 0.5`."""
+    """How the label column becomes 0/1: `>= threshold`, one of `positive_values`, else `> 0.5`.
+
+    `positive_values` are numbers (the column holds numbers) or texts (a text label column such as
+    yes/no: a row is positive when its stripped text is one of them, negative otherwise).
+    """
 
     column: str
     threshold: float | None = None
-    positive_values: Tuple[float, ...] | None = None
+    positive_values: Tuple[float, ...] | Tuple[str, ...] | None = None
+
+    @property
+    def is_text(self) -> bool:
+        """The label column holds texts, not numbers."""
+        return bool(self.positive_values) and isinstance(self.positive_values[0], str)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,6 +243,11 @@ def parse_layout(document: Any, source: str = "<layout>") -> LayoutSpec:
     if label.column not in seen:
         raise LayoutError(source, "label.column", f"the label column {label.column!r} is not in columns "
                                                   f"{list(seen)}")
+    label_dtype = columns[seen[label.column]].dtype
+    if label.is_text and label_dtype != "bytes":
+        raise LayoutError(source, f"columns[{seen[label.column]}].dtype",
+                          f"the label's positive_values are texts, so the label column holds text: expected "
+                          f"dtype bytes, got {label_dtype!r}")
     fields = _fields(columns, top.get("field_order"), source)
     if not fields:
         raise LayoutError(source, "columns", "no column gives a model field (all are the label or ignored)")
@@ -298,8 +313,17 @@ def _label(value: Any, source: str) -> LabelSpec:
     if "positive_values" in label:
         values = label["positive_values"]
         if not isinstance(values, list) or not values:
-            raise LayoutError(source, "label.positive_values", f"expected a non-empty list of numbers, got {values!r}")
-        positive = tuple(_number(v, source, f"label.positive_values[{i}]") for i, v in enumerate(values))
+            raise LayoutError(source, "label.positive_values",
+                              f"expected a non-empty list of numbers or of texts, got {values!r}")
+        booleans = [i for i, v in enumerate(values) if isinstance(v, bool)]
+        if booleans:
+            raise LayoutError(source, f"label.positive_values[{booleans[0]}]",
+                              f"got the boolean {values[booleans[0]]!r}: YAML reads unquoted yes/no/true/false/"
+                              "on/off as booleans; quote the label text (\"yes\")")
+        if isinstance(values[0], str):  # a text label column
+            positive = tuple(_text(v, source, f"label.positive_values[{i}]").strip() for i, v in enumerate(values))
+        else:
+            positive = tuple(_number(v, source, f"label.positive_values[{i}]") for i, v in enumerate(values))
     return LabelSpec(column=column, threshold=threshold, positive_values=positive)
 
 

@@ -7,7 +7,8 @@ so not through `csv_files`) and guesses, per column:
   non-blank value a number -> float, else bytes;
 * the label: `--label`, else a column named like a label (`label`, `click`, `clicked`, `target`, `y`,
   `rating`, ...), else the first 0/1 column; a 0/1 column is positive above 0.5, any other numeric
-  label gets `threshold:` its upper quartile (MovieLens ratings: 4.0);
+  label gets `threshold:` its upper quartile (MovieLens ratings: 4.0); a text label of two values one of
+  which reads as positive (`yes`/`no`, `true`/`false`, `clicked`/...) gets `positive_values:` that one;
 * `kind`: `ignored` for a row id (named `id`, `row_id`, `uuid`, ...); `datetime` for a column named like
   a time whose values are Unix seconds (`unix_seconds`) or YYMMDDHH (`yymmddhh`); `multivalent` for text
   holding `|` or `;` lists (`max_len`: the longest list seen); `numeric` for float columns and for integer
@@ -62,6 +63,9 @@ UNIX_SECONDS = (1e8, 1e10)  # 1973 .. 2286
 _INTEGER = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+# Texts of a two-valued text label column that mark the positive rows (compared lower-cased).
+POSITIVE_LABEL_TEXTS = frozenset({"1", "yes", "y", "true", "t", "positive", "pos", "click", "clicked", "buy",
+                                  "bought", "purchase", "purchased", "converted", "like", "liked"})
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
@@ -175,17 +179,30 @@ def _label_column(stats: Sequence[ColumnStats], label: str | None) -> ColumnStat
 
 
 def _label(stats: ColumnStats) -> Tuple[Dict[str, object], str]:
-    if stats.dtype == "bytes":
-        raise ValueError(f"the label column {stats.name!r} holds text ({stats.values[:3]}...); a label must be "
-                         "numeric (0/1, or a score with a threshold).")
     if stats.blanks:
         raise ValueError(f"the label column {stats.name!r} has {stats.blanks} blank values in the sample.")
+    if stats.dtype == "bytes":
+        return _text_label(stats)
     numbers = sorted(stats.numbers())
     if set(numbers) <= {0.0, 1.0}:
         return {"column": stats.name}, "check: 0/1 values; positive when > 0.5"
     threshold = numbers[min(len(numbers) - 1, int(0.75 * len(numbers)))]
     return ({"column": stats.name, "threshold": float(threshold)},
             f"check: values {numbers[0]:g}..{numbers[-1]:g}; positive when >= {threshold:g} (the upper quartile)")
+
+
+def _text_label(stats: ColumnStats) -> Tuple[Dict[str, object], str]:
+    """A yes/no-like label column: positive when the text is the one that reads as positive."""
+    texts = sorted({v.strip() for v in stats.values})
+    positive = [t for t in texts if t.lower() in POSITIVE_LABEL_TEXTS]
+    if len(texts) != 2 or len(positive) != 1:
+        raise ValueError(f"the label column {stats.name!r} holds text ({texts[:5]}{'...' if len(texts) > 5 else ''}); "
+                         f"a label is numeric (0/1, or a score with a threshold) or two texts one of which reads "
+                         f"as positive ({sorted(POSITIVE_LABEL_TEXTS)}): write the layout's label as "
+                         f"{{column: {stats.name}, positive_values: [\"...\"]}}.")
+    negative = next(t for t in texts if t != positive[0])
+    return ({"column": stats.name, "positive_values": positive},
+            f"check: a text label; positive when {positive[0]!r}, negative when {negative!r} (or any other text)")
 
 
 def _datetime(stats: ColumnStats) -> Tuple[Dict[str, object], str] | None:

@@ -105,6 +105,9 @@ def to_label_fn(label: LabelSpec) -> Callable[[tf.Tensor], tf.Tensor]:
     """`to_label` of a layout: the raw label column (strings) -> float32 0/1."""
 
     def to_label(raw: tf.Tensor) -> tf.Tensor:
+        if label.is_text:
+            text = tf.strings.strip(raw)[..., None]
+            return tf.cast(tf.reduce_any(tf.equal(text, tf.constant(label.positive_values)), -1), tf.float32)
         value = tf.strings.to_number(raw, tf.float32)
         if label.threshold is not None:
             positive = value >= label.threshold

@@ -78,6 +78,33 @@ def test_label_rules():
     assert label({"column": "bought", "positive_values": [2, 3]}, ["1", "2", "3"]) == [0.0, 1.0, 1.0]
 
 
+def test_a_text_label_is_positive_on_its_positive_values_only():
+    text = _with("columns.0", {"name": "bought"})  # bytes: the column holds text
+    text = text.replace("threshold: 4", "positive_values: [\"yes\", \" sold \"]")
+    layout = layouts.layout_from_text(text)
+    assert layout.label_is_text and layout.spec.label.positive_values == ("yes", "sold")
+    values = tf.constant(["yes", " sold", "no", "Yes", ""])
+    assert layout.to_label(values).numpy().tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
+    assert not layouts.layout_from_text(_with("label", "bought")).label_is_text
+
+
+@pytest.mark.parametrize("label, dtype, message", [
+    ({"column": "bought", "positive_values": [True]}, "bytes",
+     r"label.positive_values\[0\]: got the boolean True: YAML reads unquoted yes/no"),
+    ({"column": "bought", "positive_values": ["yes", 1]}, "bytes",
+     r"label.positive_values\[1\]: expected a non-empty string, got 1"),
+    ({"column": "bought", "positive_values": ["yes"]}, "float",
+     r"columns\[0\].dtype: the label's positive_values are texts, so the label column holds text: expected "
+     r"dtype bytes, got 'float'"),
+])
+def test_bad_text_labels(label, dtype, message):
+    text = _with("columns.0", {"name": "bought", "dtype": dtype})
+    document = yaml.safe_load(text)
+    document["label"] = label
+    with pytest.raises(LayoutError, match=message):
+        loads_layout(yaml.safe_dump(document, sort_keys=False), "shop.yaml")
+
+
 def test_quantile_columns_need_their_edges():
     text = _with("columns.3.bucketing", {"quantiles": 4})
     layout = layouts.layout_from_text(text)

@@ -7,7 +7,9 @@ import pathlib
 import re
 
 import pytest
+import tensorflow as tf
 
+from ssr_keras.data import layouts
 from ssr_keras.data.layout_file import LayoutSpec, load_layout_spec, loads_layout
 from ssr_keras.data.layout_inference import infer_layout_file, propose_layout
 
@@ -75,12 +77,20 @@ def test_inferred_layout_is_the_shipped_one_but_for_listed_differences(name, dat
 
 @pytest.mark.parametrize("header, rows, message", [
     (["a", "b"], [["x", "7"]], "no label column found"),
-    (["label", "u"], [["yes", "1"]], "the label column 'label' holds text"),
+    (["label", "u"], [["yes", "1"]], "the label column 'label' holds text (['yes'])"),
+    (["label", "u"], [["red", "1"], ["blue", "2"]], "two texts one of which reads as positive"),
     (["label", "u", "u"], [["1", "a", "b"]], "names column(s) ['u'] twice"),
 ])
 def test_inference_errors(header, rows, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         propose_layout("x", header, rows)
+
+
+def test_a_yes_no_label_gets_its_positive_text():
+    text = propose_layout("x", ["churned", "user"], [["yes", "7"], ["no", "8"]], label="churned")
+    assert 'label: {column: churned, positive_values: ["yes"]}  # check: a text label; positive when' in text
+    layout = layouts.layout_from_text(text)
+    assert layout.to_label(tf.constant(["yes", "no"])).numpy().tolist() == [1.0, 0.0]
 
 
 def test_a_rating_label_gets_a_threshold_and_the_label_flag_wins(tmp_path: pathlib.Path):

@@ -283,3 +283,21 @@ def test_bad_arguments(frappe_slice: dict[str, pathlib.Path], kwargs: dict, mess
 
     with pytest.raises(ValueError, match=message):
         make_dataset(FRAPPE, frappe_slice["train"], vocabularies, **kwargs)
+
+
+def test_a_text_label_file_reads_as_0_1_and_a_blank_label_names_its_line(tmp_path: pathlib.Path) -> None:
+    layout_path = write_lines(tmp_path / "churn.yaml", [
+        "name: churn",
+        'label: {column: churned, positive_values: ["yes"]}',
+        "columns: [churned, plan]",
+    ])
+    layout = get_layout(str(layout_path))
+    train = write_lines(tmp_path / "train.csv", ["churned,plan", "yes,basic", "no,pro", " yes ,pro"])
+    vocabularies = build_vocabularies(layout, train)
+    _, labels = read_all(make_dataset(layout, train, vocabularies, batch_size=8))
+    assert labels.tolist() == [1.0, 0.0, 1.0]
+
+    blank = write_lines(tmp_path / "blank.csv", ["churned,plan", "no,basic", ",pro"])
+    with pytest.raises(MalformedRowError, match=r"blank.csv, line 3, column 'churned': the value is blank; expected a "
+                                                r"label text"):
+        build_vocabularies(layout, blank)
