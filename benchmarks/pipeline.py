@@ -36,8 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
-from tfx import v1 as tfx  # noqa: E402
-
+from pipeline.local_run import run_locally  # noqa: E402
 from pipeline.pipeline import create_pipeline  # noqa: E402
 from pipeline.progress import ComponentProgress  # noqa: E402
 from pipeline.run_summary import summarize_last_run  # noqa: E402
@@ -57,7 +56,7 @@ def run_once(args: argparse.Namespace, output: str) -> tuple:
         min_auc=0.5, beam_pipeline_args=args.beam_arg)
     progress = ComponentProgress().install()
     try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        run_locally(pipeline)
     finally:
         progress.uninstall()
     return dict(progress.timings), time.monotonic() - start

@@ -40,6 +40,7 @@ from dask.distributed import LocalCluster  # noqa: E402
 from tfx import v1 as tfx  # noqa: E402
 
 from pipeline.beam_runner import beam_args  # noqa: E402
+from pipeline.local_run import run_locally  # noqa: E402
 from pipeline.pipeline import create_pipeline  # noqa: E402
 from pipeline.progress import ComponentProgress  # noqa: E402
 from ssr_keras.training import TrainConfig  # noqa: E402
@@ -121,7 +122,7 @@ def _run_timed(pipeline, component: str | None = None) -> Dict[str, Any]:
     progress = ComponentProgress(stream=open(os.devnull, "w")).install()
     start = time.monotonic()
     try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        run_locally(pipeline)
         state, error = "ok", None
     except Exception as e:  # noqa: BLE001 (a failing runner is a result here)
         state, error = "failed", _last_error(e)

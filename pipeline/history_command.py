@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from tfx import v1 as tfx
-
 from pipeline.configs import MAX_AUC_DROP, MIN_AUC
 from pipeline.history_pipeline import create_history_pipeline
+from pipeline.local_run import run_locally
 from pipeline.progress import ComponentProgress
 from pipeline.run_command import LOG_FOLDER, format_summary
 from pipeline.run_summary import summarize_last_run
@@ -34,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         max_auc_drop=max_auc_drop, beam_pipeline_args=args.beam_arg, enable_cache=not args.no_cache)
     progress = ComponentProgress(show_all=args.verbose, log_dir=os.path.join(output, LOG_FOLDER)).install()
     try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        run_locally(pipeline)
     finally:
         progress.uninstall()
     print(format_summary(summarize_last_run(metadata_path, args.model_name), progress, min_auc, max_auc_drop))

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 
-from tfx import v1 as tfx
 from tfx.dsl.io import fileio
 
 from pipeline import beam_runner
 from pipeline import pipeline as ssr_pipeline
 from pipeline.cli import slice_data
 from pipeline.configs import MAX_AUC_DROP, MIN_AUC
+from pipeline.local_run import run_locally
 from pipeline.progress import ComponentProgress
 from pipeline.run_summary import RunSummary, summarize_last_run
 from ssr_keras.training import TrainConfig, read_config_mapping
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             train_config=training_config(args), train_steps=args.train_steps, eval_steps=args.eval_steps,
             min_auc=min_auc, max_auc_drop=max_auc_drop, beam_pipeline_args=beam_args,
             enable_cache=not args.no_cache)
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        run_locally(pipeline)
     finally:
         progress.uninstall()
 

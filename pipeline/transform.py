@@ -29,6 +29,11 @@ from ssr_keras.data.raw_examples import raw_columns_as_text
 InputTensor = Union[tf.Tensor, tf.SparseTensor, tf.RaggedTensor]
 # TFT's ids (known 0..n-1, unknown -1) shifted onto the scheme's (known 1..n, OOV 0).
 _ID_SHIFT = ids.OOV_ID + 1
+# What a blank value of a single-valued field is counted and looked up as. TFT's text vocabulary files
+# drop the empty string, which the readers' vocabularies keep as a value of its own; NUL sorts where ""
+# does (below every other text), so the ids stay the readers' ids. (A TFRecord vocabulary keeps "", but
+# a model holding its lookup table fails to save: "Attempting to capture an EagerTensor".)
+BLANK_TOKEN = "\x00"
 # Rank error of `tft.quantiles` for a layout's `bucketing: {quantiles: N}` columns.
 QUANTILES_EPSILON = 0.01
 
@@ -81,6 +86,7 @@ def preprocessing_fn(inputs: Mapping[str, InputTensor], custom_config: Dict[str,
             dense_ids = tf.sparse.to_dense(sparse_ids, default_value=ids.PADDING_ID)
             outputs[field.name] = tf.ensure_shape(dense_ids, [None, field.max_len])
         else:
+            values = tf.where(tf.equal(values, ""), BLANK_TOKEN, values)
             outputs[field.name] = tft.compute_and_apply_vocabulary(values, **vocab) + _ID_SHIFT
     outputs[label_key] = tf.cast(_to_vector(inputs[label_key]), tf.float32)
     return outputs

@@ -5,6 +5,8 @@ import glob
 import json
 import os
 import pathlib
+import sys
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -37,7 +39,11 @@ def first_run(tmp_path_factory, data_dir):
     """One full pipeline run on a slice of frappe-ctr (train.csv / valid.csv as train / eval)."""
     data = slice_splits(data_dir / "frappe-ctr", tmp_path_factory.mktemp("frappe"), TRAIN_ROWS, EVAL_ROWS)
     output = tmp_path_factory.mktemp("run")
-    assert cli.main(_run_args(data, output, min_auc=0.6)) == 0
+    # With -v on the command line as the console script sees it: TFX's Beam executors parse sys.argv
+    # with absl, which once read our -v as its --verbosity and failed the Transform.
+    argv = [*_run_args(data, output, min_auc=0.6), "-v"]
+    with mock.patch.object(sys, "argv", ["ssr-pipeline", *argv]):
+        assert cli.main(argv) == 0
     return data, output, summarize_last_run(str(output / "metadata.sqlite"), "ssr")
 
 

@@ -178,8 +178,8 @@ columns:
 
 def test_typed_rows_with_blanks_give_the_ids_of_the_csv_text(tmp_path, data_dir):
     # The same rows as the old all-bytes ExampleGen wrote them (CSV text, blanks "") and as the typed one
-    # writes them (blanks left out): the Transform must give the same ids. (Not the readers' ids for
-    # blanks: TFT's vocabulary drops the empty string, the readers' gives it an id.)
+    # writes them (blanks left out): the Transform must give the same ids, and they are the readers' ids
+    # (a blank value is a known value of its own, not the OOV bucket).
     layout = layouts.layout_from_text(TYPED_LAYOUT)
     criteo = layouts.get_layout("criteo")
     source = list(csv_files.iter_dict_rows(criteo, str(data_dir / "criteo-sample" / "criteo_sample.txt")))
@@ -194,6 +194,12 @@ def test_typed_rows_with_blanks_give_the_ids_of_the_csv_text(tmp_path, data_dir)
     from_typed, _ = _analyze_and_transform(layout.reference, typed[:150], typed[150:], typed_spec, tmp_path / "t")
     from_text, _ = _analyze_and_transform(layout.reference, text[:150], text[150:], _string_spec(layout), tmp_path)
 
+    train_path = write_lines(tmp_path / "train.csv", [",".join(layout.columns)] +
+                             [",".join(row[c] for c in layout.columns) for row in rows[:150]])
+    expected = _reader_ids(layout, str(train_path), rows[150:], min_count=1)
     for field in layout.field_names:
         assert [row[field] for row in from_typed] == [row[field] for row in from_text], field
+        assert [row[field] for row in from_typed] == expected[field].numpy().tolist(), field
+    blank_sites = {row["site"] for row, raw in zip(from_typed, rows[150:]) if not raw["site"]}
+    assert len(blank_sites) == 1 and blank_sites != {ids.OOV_ID}
     assert len({row["count"] for row in from_typed}) > 2
