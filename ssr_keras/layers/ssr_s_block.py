@@ -61,6 +61,9 @@ class SSRSBlock(keras.layers.Layer):
         # Built here because `call` runs the parts view-major, which their own first call cannot infer.
         # Each under its own name scope, so weight names read as if built by their first call.
         input_shape = tf.TensorShape(input_shape)
+        if input_shape.rank == 3:  # first called view-major: [V_in, batch, d_in] is [batch, V_in * d_in]
+            width = None if None in (input_shape[0], input_shape[2]) else input_shape[0] * input_shape[2]
+            input_shape = tf.TensorShape([input_shape[1], width])
         views_shape = [input_shape[0], self.num_views, self.view_dim]
         for layer, shape in [(self.filter, input_shape), *((h, views_shape) for h in self.hidden),
                              (self.layer_norm, views_shape)]:
@@ -68,14 +71,18 @@ class SSRSBlock(keras.layers.Layer):
                 layer.build(shape)
         super().build(input_shape)
 
-    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        # View-major `[V, B, view_dim]` from the filter to the LayerNorm: one transpose at each end of
-        # the block instead of two around every hidden layer.
-        gathered = self.filter(inputs, views_first=True)
+    def call(self, inputs: tf.Tensor, training: bool | None = None, views_first: bool = False) -> tf.Tensor:
+        """`views_first=True` maps view-major to view-major: `[V_in, batch, d_in]` (a previous block's
+        views, or `[1, batch, D]`) to `[V, batch, view_dim]`, so a stack of blocks never transposes
+        between them (`SSRBackbone`)."""
+        # View-major `[V, B, view_dim]` from the filter to the LayerNorm: at most one transpose at each
+        # end of the block instead of two around every hidden layer.
+        gathered = self.filter(inputs if views_first else inputs[tf.newaxis], views_first=True)
         hidden = gathered
         for layer in self.hidden:
             hidden = layer(hidden, training=training, views_first=True)
-        return tf.transpose(self.layer_norm(hidden + gathered, views_first=True), [1, 0, 2])
+        outputs = self.layer_norm(hidden + gathered, views_first=True)
+        return outputs if views_first else tf.transpose(outputs, [1, 0, 2])
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([input_shape[0], self.num_views, self.view_dim])

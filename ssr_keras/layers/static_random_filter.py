@@ -83,11 +83,17 @@ class StaticRandomFilter(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs: tf.Tensor, views_first: bool = False) -> tf.Tensor:
-        """`views_first=True` returns the view-major `[V, batch, view_dim]` instead (the layer must be built)."""
+        """`views_first=True` maps view-major to view-major (the layer must be built): the input is the
+        `[V_in, batch, d_in]` of a previous block (input dimension `v * d_in + k` is `inputs[v, :, k]`;
+        a flat `[batch, D]` input is `[1, batch, D]`), the output `[V, batch, view_dim]`."""
         # One gather of whole rows of the transposed input ([D, B] -> [V, view_dim, B]), then one
         # transpose: a gather along axis 1 copies element by element and ran 2.5-3x slower
         # (benchmarks/speed.py), and its gradient is a scatter of rows too.
-        rows = tf.gather(tf.transpose(inputs), self.indices)
+        if views_first:  # [V_in, B, d_in] -> [V_in, d_in, B] = [D, B]: one transpose, as for a flat input
+            columns = tf.reshape(tf.transpose(inputs, [0, 2, 1]), [-1, tf.shape(inputs)[1]])
+        else:
+            columns = tf.transpose(inputs)
+        rows = tf.gather(columns, self.indices)
         return tf.transpose(rows, [0, 2, 1] if views_first else [2, 0, 1])
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:

@@ -85,6 +85,18 @@ def test_block_residual_adds_each_later_blocks_input(variant):
     assert not np.allclose(plain(x).numpy(), out)
 
 
+@pytest.mark.parametrize("variant", ["ssr-s", "ssr-d"])
+def test_block_residual_on_the_first_block_when_the_input_width_matches(variant):
+    # SSR-S passes views view-major between blocks; a [B, 24] input must still be added flat to [B, 4 x 6].
+    backbone = SSRBackbone(variant, num_layers=2, num_views=4, view_dim=6, block_residual=True)
+    x = _random((5, 24), seed=4)
+    out = backbone(x).numpy()
+    h = x
+    for block in backbone.blocks:
+        h = block(h).numpy().reshape(5, -1) + h
+    np.testing.assert_allclose(out, h.reshape(5, 4, 6).mean(axis=1), rtol=1e-5, atol=1e-5)
+
+
 def test_ssr_s_backbone_blocks_draw_different_filters():
     backbone = SSRBackbone("ssr-s", num_layers=2, num_views=2, view_dim=4, seed=1)
     backbone(_random((1, 8)))
