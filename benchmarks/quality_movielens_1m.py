@@ -58,7 +58,7 @@ def train(name: str, recipe: str, seed: int, args, max_train_rows, evaluate_test
     config = TrainConfig(layout="movielens-1m", backbone=backbone, backbone_config=backbone_config, seed=seed,
                          epochs=args.epochs, max_train_rows=max_train_rows, **RECIPES[recipe])
     start = time.perf_counter()
-    metrics = run_experiment(config, args.data, verbose=0).metrics
+    metrics = run_experiment(config, args.data, verbose=2).metrics  # one line per epoch: runs take 10-35 min
     seconds = round(time.perf_counter() - start, 1)
     if evaluate_test:
         return benchmark_record(metrics, model=name, stage="final", recipe=recipe, wall_seconds=seconds)
@@ -98,10 +98,10 @@ def main() -> int:
         (n, recipe) for n in args.models for recipe in RECIPES if not done("search", n, recipe, SEARCH_SEED)]
     print(f"search: {len(search)} runs to go (validation AUC only)", flush=True)
     for index, (name, recipe) in enumerate(search, 1):
-        print(f"[search {index}/{len(search)}] {name} {recipe} ...", end=" ", flush=True)
+        print(f"[search {index}/{len(search)}] {name} {recipe} ...", flush=True)
         record = train(name, recipe, SEARCH_SEED, args, args.search_train_rows, evaluate_test=False)
         append_record(output, record)
-        print(f"valid AUC {record['best_val_auc']:.4f} ({record['epochs_trained']} epochs, "
+        print(f"  -> valid AUC {record['best_val_auc']:.4f} ({record['epochs_trained']} epochs, "
               f"{record['wall_seconds']} s)", flush=True)
 
     chosen = {name: best_recipe(read_records(output), name) for name in args.models}
@@ -109,10 +109,10 @@ def main() -> int:
     final = [] if args.report_only else [
         (n, chosen[n], s) for s in args.seeds for n in args.models if not done("final", n, chosen[n], s)]
     for index, (name, recipe, seed) in enumerate(final, 1):
-        print(f"[final {index}/{len(final)}] {name} {recipe} seed {seed} ...", end=" ", flush=True)
+        print(f"[final {index}/{len(final)}] {name} {recipe} seed {seed} ...", flush=True)
         record = train(name, recipe, seed, args, None, evaluate_test=True)
         append_record(output, record)
-        print(f"test AUC {record['test_auc']:.4f} ({record['epochs_trained']} epochs, {record['wall_seconds']} s)",
+        print(f"  -> test AUC {record['test_auc']:.4f} ({record['epochs_trained']} epochs, {record['wall_seconds']} s)",
               flush=True)
 
     finals = [r for r in read_records(output) if r["stage"] == "final"]

@@ -184,7 +184,7 @@ def main() -> int:
                                  max_valid_rows=args.max_valid_rows)
             print(f"[{number}/{len(todo)}] {family} {json.dumps(backbone_config)} seed {seed} ...", flush=True)
             start = time.perf_counter()
-            result = run_experiment(config, data, verbose=0)
+            result = run_experiment(config, data, verbose=2)  # one line per epoch
             trained[shared] = (result.metrics, round(time.perf_counter() - start, 1))
         metrics, seconds = trained.get(shared) or (twin, twin["wall_seconds"])
         record = benchmark_record(metrics, family=family, wall_seconds=seconds, epochs=metrics["epochs_trained"])
