@@ -1,7 +1,8 @@
 """One loaded version of a model: its SignatureDefs and the functions that run them.
 
 `Servable.load` reads `saved_model.pb` for the SignatureDefs (method names, input dtypes and shapes,
-exactly what TF Serving validates against) and `tf.saved_model.load` for the callable signatures.
+exactly what TF Serving validates against) and `tf.saved_model.load` for the callable signatures
+(through `serving.saved_model_loading`, so that a dropped version frees everything it loaded).
 
 Example:
 
@@ -21,7 +22,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from serving import errors
+from serving import errors, saved_model_loading
 from serving.batching import BatchedFunction, BatchingOptions
 
 
@@ -92,7 +93,7 @@ class Servable:
                            if tf.saved_model.SERVING in g.meta_info_def.tags), None)
         if meta_graph is None:
             raise ValueError(f"SavedModel at {path} has no MetaGraph tagged {tf.saved_model.SERVING!r}.")
-        module = tf.saved_model.load(path, tags=[tf.saved_model.SERVING])
+        module = saved_model_loading.load(path, tags=[tf.saved_model.SERVING])
         signatures = {key: Signature(key, definition, _batched(module.signatures[key], batching, observe_batch,
                                                                name, key))
                       for key, definition in meta_graph.signature_def.items()
