@@ -46,7 +46,7 @@ def load(path: str, tags: Sequence[str]) -> object:
     return loaded
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _warn_registry_missing() -> None:
     logger.warning("tensorflow.python.framework.ops._gradient_registry is gone in TensorFlow %s: custom "
                    "gradients of loaded models are never released.", tf.__version__)
