@@ -48,6 +48,7 @@ import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
+from ssr_keras.analysis.benchmark_records import paired_table  # noqa: E402
 from ssr_keras.data.item_content import read_movielens_content  # noqa: E402
 from ssr_keras.data.movielens_history import USER_STATS_FEATURES, read_movielens_history  # noqa: E402
 from ssr_keras.embeddings.semantic_id import (  # noqa: E402
@@ -204,24 +205,8 @@ def _table(records: List[Dict]) -> str:
         cells = [f"{np.mean([r[k] for r in rows]):.4f} ± {np.std([r[k] for r in rows]):.4f}"
                  for k in ("auc_all", "auc_cold", "auc_warm")]
         lines.append(f"| {mode} | {len(rows)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n\n" + _paired_table(records)
-
-
-def _paired_table(records: List[Dict]) -> str:
-    """GateSID minus each other model on the same seed (same data and seed): the seed-to-seed
-    spread of the AUCs is mostly shared by all models, so the paired differences are the sharper test."""
-    by_key = {(r["model"], r["seed"]): r for r in records}
-    lines = ["| gatesid minus | seeds | cold: mean [min, max] | warm: mean [min, max] |", "|---|---|---|---|"]
-    for mode in MODES:
-        seeds = sorted(seed for model, seed in by_key if model == mode and ("gatesid", seed) in by_key)
-        if mode == "gatesid" or not seeds:
-            continue
-        cells = []
-        for key in ("auc_cold", "auc_warm"):
-            diffs = [by_key[("gatesid", seed)][key] - by_key[(mode, seed)][key] for seed in seeds]
-            cells.append(f"{np.mean(diffs):+.4f} [{min(diffs):+.4f}, {max(diffs):+.4f}]")
-        lines.append(f"| {mode} | {len(seeds)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    # GateSID minus each other model on the same seed.
+    return "\n".join(lines) + "\n\n" + paired_table(records, "gatesid", ("auc_cold", "auc_warm"))
 
 
 def main() -> None:

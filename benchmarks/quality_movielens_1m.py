@@ -37,6 +37,7 @@ from quality import MODELS, REPO, RESULTS  # noqa: E402
 from ssr_keras.analysis.benchmark_records import (  # noqa: E402
     append_record,
     benchmark_record,
+    paired_table,
     read_records,
     summary_table,
 )
@@ -121,6 +122,9 @@ def main() -> int:
     lines += [f"| {r['model']} | {r['recipe']} | {r['best_val_auc']:.4f} |" for r in searches]
     text = "\n".join(lines) + "\n\nChosen: " + json.dumps(chosen) + "\n\n"
     text += summary_table(finals) if finals else "(no final runs yet)"
+    if finals:
+        text += "\n\nPaired by seed (same data order and initial draws):\n\n" + "\n\n".join(
+            paired_table(finals, subject) for subject in ("ssr-d", "ssr-s"))
     print(text)
     pathlib.Path(output).with_suffix(".md").write_text(text + "\n", encoding="utf-8")
     return 0

@@ -1,4 +1,4 @@
-"""Benchmark records and tables shared by `benchmarks/quality.py` and `benchmarks/scaling.py`."""
+"""Benchmark records and tables shared by the scripts under `benchmarks/`."""
 
 from __future__ import annotations
 
@@ -95,4 +95,35 @@ def summary_table(records: Iterable[Mapping[str, Any]], group_by: str = "model")
             f"{rows[0]['flops_per_example']:,} | {_mean_std([r['test_auc'] for r in rows], 4)} | "
             f"{_mean_std([r['test_logloss'] for r in rows], 4)} | "
             f"{statistics.mean(r['train_examples_per_sec'] for r in rows):,.0f} |")
+    return "\n".join(lines)
+
+
+def paired_table(records: Iterable[Mapping[str, Any]], subject: str, metrics: Sequence[str] = ("test_auc",),
+                 group_by: str = "model") -> str:
+    """A markdown table of `subject` minus each other model on the same seed: mean [min, max] per metric.
+
+    Runs on the same seed share the data order and initial draws, so much of the seed-to-seed spread is
+    common to all models; the paired differences are the sharper comparison than two means ± std.
+
+    Example:
+
+    >>> records = [{"model": m, "seed": s, "test_auc": a} for m, s, a in
+    ...            [("a", 0, 0.90), ("a", 1, 0.92), ("b", 0, 0.89), ("b", 1, 0.92)]]
+    >>> print(paired_table(records, "a"))
+    | a minus | seeds | test_auc: mean [min, max] |
+    |---|---|---|
+    | b | 2 | +0.0050 [+0.0000, +0.0100] |
+    """
+    by_key = {(r[group_by], r["seed"]): r for r in records}
+    lines = [f"| {subject} minus | seeds | " + " | ".join(f"{m}: mean [min, max]" for m in metrics) + " |",
+             "|---|---|" + "---|" * len(metrics)]
+    for other in dict.fromkeys(name for name, _ in by_key):
+        seeds = sorted(seed for name, seed in by_key if name == other and (subject, seed) in by_key)
+        if other == subject or not seeds:
+            continue
+        cells = []
+        for metric in metrics:
+            diffs = [by_key[(subject, seed)][metric] - by_key[(other, seed)][metric] for seed in seeds]
+            cells.append(f"{statistics.mean(diffs):+.4f} [{min(diffs):+.4f}, {max(diffs):+.4f}]")
+        lines.append(f"| {other} | {len(seeds)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
