@@ -32,8 +32,8 @@ class MultiViewFusion(keras.layers.Layer):
         kernel_regularizer: optional regularizer of the kernel.
         **kwargs: standard `keras.layers.Layer` arguments.
 
-    Input shape: `[batch, V, d]`. Output shape: `[batch, V, units]` (view-major `[V, batch, ...]` for
-    both with `views_first=True`).
+    Input shape: `[batch, V, d]`. Output shape: `[batch, V, units]` (batch-last `[V, d, batch]` in and
+    `[V, units, batch]` out with `batch_last=True`).
 
     Example:
 
@@ -82,25 +82,33 @@ class MultiViewFusion(keras.layers.Layer):
             self.layer_norm.build([input_shape[0], num_views, self.units])
         super().build(input_shape)
 
-    def call(self, inputs: tf.Tensor, training: bool | None = None, views_first: bool = False) -> tf.Tensor:
-        """`views_first=True` takes and returns view-major `[V, batch, d]` tensors (the layer must be built).
+    def call(self, inputs: tf.Tensor, training: bool | None = None, batch_last: bool = False) -> tf.Tensor:
+        """`batch_last=True` takes and returns batch-last `[V, d, batch]` tensors (the layer must be built).
 
-        Blocks that chain several per-view layers (`SSRSBlock`) stay view-major between them and
-        transpose once at each end instead of twice per layer.
+        Blocks that chain several per-view layers (`SSRSBlock`) stay batch-last from their gather to
+        their end, and a stack of them between blocks too: no transposes at all (the batch-last output
+        of one block, reshaped to `[V * d, batch]`, is the row-gather input of the next).
         """
-        # View-major batched matmul, not `einsum("bvd,vdu->bvu")`: TF 2.16's einsum (and its gradient,
-        # which contracts over the batch) runs 2-4x slower than transpose + BatchMatMul at these widths
+        # A batched matmul per view, not `einsum("bvd,vdu->bvu")`: TF 2.16's einsum (and its gradient,
+        # which contracts over the batch) runs 2-4x slower than BatchMatMul at these widths
         # (benchmarks/speed.py --profile: the einsum gradient was 60% of an SSR-S training step).
-        views = inputs if views_first else tf.transpose(inputs, [1, 0, 2])  # [V, B, d]
-        fused = tf.matmul(views, tf.cast(self.kernel, inputs.dtype))
-        fused = self.activation(fused + tf.cast(self.bias, inputs.dtype)[:, tf.newaxis, :])
+        kernel, bias = tf.cast(self.kernel, inputs.dtype), tf.cast(self.bias, inputs.dtype)
+        if batch_last:  # [V, u, d] @ [V, d, B]: the batch is the product's wide dimension
+            views = inputs
+            fused = self.activation(tf.matmul(kernel, views, transpose_a=True) + bias[:, :, tf.newaxis])
+        else:
+            views = tf.transpose(inputs, [1, 0, 2])  # [V, B, d]
+            fused = self.activation(tf.matmul(views, kernel) + bias[:, tf.newaxis, :])
         if self._dropout is not None:
             fused = self._dropout(fused, training=training)
         if self.residual:
             fused = fused + views
         if self.layer_norm is not None:
-            fused = self.layer_norm(fused, views_first=True)
-        return fused if views_first else tf.transpose(fused, [1, 0, 2])  # [B, V, units]
+            if batch_last:
+                fused = self.layer_norm(fused, batch_last=True)
+            else:  # ViewLayerNorm normalises [B, V, d]: back to batch-major first
+                return self.layer_norm(tf.transpose(fused, [1, 0, 2]))
+        return fused if batch_last else tf.transpose(fused, [1, 0, 2])  # [B, V, units]
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([input_shape[0], input_shape[1], self.units])

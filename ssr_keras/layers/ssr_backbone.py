@@ -71,27 +71,22 @@ class SSRBackbone(keras.layers.Layer):
     def call(self, inputs: tf.Tensor, training: bool | None = None, report_sparsity: bool = True) -> tf.Tensor:
         """`report_sparsity=False` skips SSR-D's ICS sparsity metrics (inference: nothing reads them)."""
         if self.variant == "ssr-s":
-            # View-major `[V, B, view_dim]` from block to block (`[1, B, D]` in): no transposes between
-            # blocks, and the mean over views is over the leading axis. Flat index v * view_dim + k is
-            # [v, :, k], so the residual adds the same elements as in the flat layout.
-            x = inputs[tf.newaxis]
+            # Batch-last `[V, view_dim, B]` from block to block (`[1, D, B]` in): one transpose in and
+            # one of the `[view_dim, B]` mean out, none between blocks. Flat index v * view_dim + k is
+            # [v, k], so a reshape gives the residual the same elements as the flat layout.
+            x = tf.transpose(inputs)[tf.newaxis]
             for block in self.blocks:
-                views = block(x, training=training, views_first=True)
-                if self.block_residual and x.shape[0] * x.shape[-1] == self.num_views * self.view_dim:
-                    views += x if x.shape[0] == self.num_views else self._as_views(x)
+                views = block(x, training=training, batch_last=True)
+                if self.block_residual and x.shape[0] * x.shape[1] == self.num_views * self.view_dim:
+                    views += tf.reshape(x, [self.num_views, self.view_dim, -1])
                 x = views
-            return tf.reduce_mean(x, axis=0)
+            return tf.transpose(tf.reduce_mean(x, axis=0))
         width = self.num_views * self.view_dim
         x = inputs
         for block in self.blocks:
             flat = tf.reshape(block(x, training=training, report_sparsity=report_sparsity), [-1, width])
             x = flat + x if self.block_residual and x.shape[-1] == width else flat
         return tf.reduce_mean(tf.reshape(x, [-1, self.num_views, self.view_dim]), axis=1)
-
-    def _as_views(self, x: tf.Tensor) -> tf.Tensor:
-        """`[V_in, B, d_in]` -> `[V, B, view_dim]` holding the same flat vector (`V_in * d_in = V * view_dim`)."""
-        flat = tf.reshape(tf.transpose(x, [1, 0, 2]), [-1, self.num_views * self.view_dim])
-        return tf.transpose(tf.reshape(flat, [-1, self.num_views, self.view_dim]), [1, 0, 2])
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([input_shape[0], self.view_dim])

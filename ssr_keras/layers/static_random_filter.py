@@ -40,7 +40,7 @@ class StaticRandomFilter(keras.layers.Layer):
         **kwargs: standard `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Input shape: `[batch, D]` with `D` known. Output shape: `[batch, num_views, view_dim]` (or
-    `[num_views, batch, view_dim]` with `views_first=True`).
+    batch-last `[num_views, view_dim, batch]` with `batch_last=True`).
 
     Example:
 
@@ -82,19 +82,16 @@ class StaticRandomFilter(keras.layers.Layer):
         )
         super().build(input_shape)
 
-    def call(self, inputs: tf.Tensor, views_first: bool = False) -> tf.Tensor:
-        """`views_first=True` maps view-major to view-major (the layer must be built): the input is the
-        `[V_in, batch, d_in]` of a previous block (input dimension `v * d_in + k` is `inputs[v, :, k]`;
-        a flat `[batch, D]` input is `[1, batch, D]`), the output `[V, batch, view_dim]`."""
-        # One gather of whole rows of the transposed input ([D, B] -> [V, view_dim, B]), then one
-        # transpose: a gather along axis 1 copies element by element and ran 2.5-3x slower
-        # (benchmarks/speed.py), and its gradient is a scatter of rows too.
-        if views_first:  # [V_in, B, d_in] -> [V_in, d_in, B] = [D, B]: one transpose, as for a flat input
-            columns = tf.reshape(tf.transpose(inputs, [0, 2, 1]), [-1, tf.shape(inputs)[1]])
-        else:
-            columns = tf.transpose(inputs)
-        rows = tf.gather(columns, self.indices)
-        return tf.transpose(rows, [0, 2, 1] if views_first else [2, 0, 1])
+    def call(self, inputs: tf.Tensor, batch_last: bool = False) -> tf.Tensor:
+        """`batch_last=True` maps batch-last to batch-last (the layer must be built): the input is the
+        `[V_in, d_in, batch]` of a previous block (input dimension `v * d_in + k` is `inputs[v, k]`; a
+        flat `[batch, D]` input is `[1, D, batch]`), the output `[V, view_dim, batch]`, with no transpose."""
+        # One gather of whole rows of the batch-last input ([D, B] -> [V, view_dim, B]): a gather along
+        # axis 1 copies element by element and ran 2.5-3x slower (benchmarks/speed.py), and its gradient
+        # is a scatter of rows too.
+        if batch_last:
+            return tf.gather(tf.reshape(inputs, [-1, tf.shape(inputs)[-1]]), self.indices)
+        return tf.transpose(tf.gather(tf.transpose(inputs), self.indices), [2, 0, 1])
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([input_shape[0], self.num_views, self.view_dim])

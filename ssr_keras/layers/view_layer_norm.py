@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 import tensorflow as tf
 import tf_keras as keras
@@ -10,19 +10,26 @@ import tf_keras as keras
 from ssr_keras.validation import check_float
 
 
+def _axes(x: tf.Tensor, gamma: tf.Tensor) -> Tuple[int, int]:
+    """(feature axis, batch axis) of `x`: `[B, V, d]` with `gamma` `[V, d]`, or batch-last `[V, d, B]` with
+    `gamma` `[V, d, 1]`."""
+    return (1, 2) if gamma.shape.rank == x.shape.rank else (-1, 0)
+
+
 def _sum_over_batch(values: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
-    """Sums `values` over the batch axis into `like`'s shape: axis 0 of `[B, V, d]`, axis 1 of `[V, B, d]`."""
-    if like.shape.rank == values.shape.rank:  # view-major: `like` is [V, 1, d]
-        return tf.reduce_sum(values, axis=1, keepdims=True)
+    """Sums `values` over the batch axis into `like`'s shape."""
+    if like.shape.rank == values.shape.rank:  # batch-last: `like` is [V, d, 1]
+        return tf.reduce_sum(values, axis=2, keepdims=True)
     return tf.reduce_sum(values, axis=0)
 
 
 @tf.custom_gradient
 def view_layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: tf.Tensor):
-    """`gamma * (x - mean) / sqrt(var + epsilon) + beta` over the last axis of `x`, and its gradient.
+    """`gamma * (x - mean) / sqrt(var + epsilon) + beta` over the feature axis of `x`, and its gradient.
 
-    `x` is `[B, V, d]` with `gamma` and `beta` `[V, d]`, or view-major `[V, B, d]` with them `[V, 1, d]`
-    (the gradients of `gamma` and `beta` are summed over the batch axis either way).
+    `x` is `[B, V, d]` with `gamma` and `beta` `[V, d]`, or batch-last `[V, d, B]` with them `[V, d, 1]`
+    (the statistics are over `d` and the gradients of `gamma` and `beta` summed over the batch axis
+    either way).
 
     Two-pass statistics, not `tf.nn.moments`: with a static batch of 1, oneDNN's graph rewriter fuses
     moments' Mean/SquaredDifference/Rsqrt pattern into a layer-norm kernel and aborts the process
@@ -30,16 +37,17 @@ def view_layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: tf
     is the closed form (`dx = r * (dn - mean(dn) - n * mean(dn * n))` with `n` the normalised input,
     `r` the inverse deviation and `dn = dy * gamma`), half the element-wise ops autodiff spends on it.
     """
-    centered = x - tf.reduce_mean(x, axis=-1, keepdims=True)
-    variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
+    axis, _ = _axes(x, gamma)
+    centered = x - tf.reduce_mean(x, axis=axis, keepdims=True)
+    variance = tf.reduce_mean(tf.square(centered), axis=axis, keepdims=True)
     inverse_deviation = tf.math.rsqrt(variance + epsilon)
     normed = centered * inverse_deviation
 
     def grad(upstream: tf.Tensor):
         grad_normed = upstream * gamma
         grad_x = inverse_deviation * (
-            grad_normed - tf.reduce_mean(grad_normed, axis=-1, keepdims=True)
-            - normed * tf.reduce_mean(grad_normed * normed, axis=-1, keepdims=True))
+            grad_normed - tf.reduce_mean(grad_normed, axis=axis, keepdims=True)
+            - normed * tf.reduce_mean(grad_normed * normed, axis=axis, keepdims=True))
         return (grad_x, _sum_over_batch(upstream * normed, gamma), _sum_over_batch(upstream, gamma),
                 tf.zeros_like(epsilon))
 
@@ -58,7 +66,7 @@ class ViewLayerNorm(keras.layers.Layer):
         epsilon: added to the variance (the official SSR-D code uses 1e-6).
         **kwargs: standard `keras.layers.Layer` arguments.
 
-    Input and output shape: `[batch, V, d]` (or `[V, batch, d]` with `views_first=True`).
+    Input and output shape: `[batch, V, d]` (or `[V, d, batch]` with `batch_last=True`).
 
     Example:
 
@@ -81,11 +89,11 @@ class ViewLayerNorm(keras.layers.Layer):
         self.beta = self.add_weight(name="beta", shape=input_shape[1:], initializer="zeros")
         super().build(input_shape)
 
-    def call(self, inputs: tf.Tensor, views_first: bool = False) -> tf.Tensor:
-        """`views_first=True` takes and returns a view-major `[V, batch, d]` tensor (the layer must be built)."""
+    def call(self, inputs: tf.Tensor, batch_last: bool = False) -> tf.Tensor:
+        """`batch_last=True` takes and returns a batch-last `[V, d, batch]` tensor (the layer must be built)."""
         gamma, beta = (tf.cast(tf.convert_to_tensor(w), tf.float32) for w in (self.gamma, self.beta))
-        if views_first:
-            gamma, beta = gamma[:, tf.newaxis, :], beta[:, tf.newaxis, :]
+        if batch_last:
+            gamma, beta = gamma[:, :, tf.newaxis], beta[:, :, tf.newaxis]
         normed = view_layer_norm(tf.cast(inputs, tf.float32), gamma, beta, tf.constant(self.epsilon, tf.float32))
         return tf.cast(normed, inputs.dtype)
 

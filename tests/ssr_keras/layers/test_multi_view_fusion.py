@@ -96,9 +96,9 @@ def test_view_layer_norm_invalid_epsilon():
 
 
 @pytest.mark.parametrize("residual, use_layer_norm", [(True, True), (False, False)])
-def test_views_first_is_the_transposed_call(residual, use_layer_norm):
+def test_batch_last_is_the_transposed_call(residual, use_layer_norm):
     x = _random((4, 3, 8), seed=2)
     fusion = MultiViewFusion(units=8, residual=residual, use_layer_norm=use_layer_norm)
     batch_major = fusion(x).numpy()
-    views_first = fusion(np.transpose(x, [1, 0, 2]), views_first=True).numpy()
-    np.testing.assert_allclose(np.transpose(views_first, [1, 0, 2]), batch_major, rtol=1e-6, atol=1e-6)
+    batch_last = fusion(np.transpose(x, [1, 2, 0]), batch_last=True).numpy()
+    np.testing.assert_allclose(np.transpose(batch_last, [2, 0, 1]), batch_major, rtol=1e-5, atol=1e-5)

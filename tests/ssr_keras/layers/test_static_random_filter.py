@@ -13,12 +13,12 @@ def test_gathers_each_views_indices():
     indices = layer.indices.numpy()
     assert y.shape == (2, 4, 6)
     np.testing.assert_array_equal(y, x[:, indices])
-    # View-major in and out: a flat input as [1, B, D], or a previous block's [V_in, B, d_in] views
-    # (input dimension v * d_in + k is views[v, :, k]).
-    expected = np.transpose(x[:, indices], [1, 0, 2])
-    np.testing.assert_array_equal(layer(x[np.newaxis], views_first=True).numpy(), expected)
-    views_in = np.transpose(x.reshape(2, 5, 4), [1, 0, 2])
-    np.testing.assert_array_equal(layer(views_in, views_first=True).numpy(), expected)
+    # Batch-last in and out: a flat input as [1, D, B], or a previous block's [V_in, d_in, B] views
+    # (input dimension v * d_in + k is views[v, k]).
+    expected = np.transpose(x[:, indices], [1, 2, 0])
+    np.testing.assert_array_equal(layer(x.T[np.newaxis], batch_last=True).numpy(), expected)
+    views_in = np.transpose(x.reshape(2, 5, 4), [1, 2, 0])
+    np.testing.assert_array_equal(layer(views_in, batch_last=True).numpy(), expected)
 
 
 def test_indices_distinct_within_view_and_in_range():

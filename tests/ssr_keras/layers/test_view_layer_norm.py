@@ -29,7 +29,7 @@ def test_outputs_and_written_out_gradient_equal_autodiff():
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_views_first_equals_batch_major_with_the_same_gradients():
+def test_batch_last_equals_batch_major_with_the_same_gradients():
     rng = np.random.default_rng(1)
     x = tf.constant(rng.normal(1.0, 2.0, size=(5, 3, 8)).astype("float32"))
     layer = ViewLayerNorm()
@@ -39,8 +39,8 @@ def test_views_first_equals_batch_major_with_the_same_gradients():
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
         batch_major = layer(x)
-        views_first = tf.transpose(layer(tf.transpose(x, [1, 0, 2]), views_first=True), [1, 0, 2])
-        losses = [tf.reduce_sum(y * upstream) for y in (batch_major, views_first)]
-    np.testing.assert_allclose(views_first.numpy(), batch_major.numpy(), rtol=1e-6, atol=1e-6)
+        batch_last = tf.transpose(layer(tf.transpose(x, [1, 2, 0]), batch_last=True), [2, 0, 1])
+        losses = [tf.reduce_sum(y * upstream) for y in (batch_major, batch_last)]
+    np.testing.assert_allclose(batch_last.numpy(), batch_major.numpy(), rtol=1e-5, atol=1e-5)
     for got, want in zip(*(tape.gradient(loss, [x, layer.gamma, layer.beta]) for loss in losses[::-1])):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
