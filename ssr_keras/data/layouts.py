@@ -56,7 +56,6 @@ class Layout:
         fields: the model fields `to_fields` produces, in model order (no id range yet).
         to_fields: raw string columns -> model field string tensors (TensorFlow ops only).
         to_label: raw label column (string) -> float32 0/1.
-        label_is_text: the label column holds texts (yes/no), not numbers; `to_label` knows which are 1.
         splits: file names of train / eval / test inside a data folder, when the set ships split.
         user_field, item_field: the fields naming the user and the item of a row, where the data has
             them (shared-codebook embeddings cluster the user-item graph they form).
@@ -79,7 +78,6 @@ class Layout:
     to_fields: Callable[[RawColumns], FieldTensors]
     to_label: Callable[[tf.Tensor], tf.Tensor]
     numeric_columns: Tuple[str, ...] = ()
-    label_is_text: bool = False
     splits: Tuple[str, str, str] | None = ("train.csv", "valid.csv", "test.csv")
     user_field: str | None = None
     item_field: str | None = None
@@ -93,6 +91,11 @@ class Layout:
     def column_type(self, column: str) -> str:
         """The CsvExampleGen type of a raw column: `"int64"`, `"float"` or `"bytes"`."""
         return self.column_types.get(column, "bytes")
+
+    @property
+    def label_is_text(self) -> bool:
+        """The label column holds texts (yes/no), not numbers; `to_label` knows which are 1."""
+        return self.spec is not None and self.spec.label.is_text
 
     @property
     def field_names(self) -> Tuple[str, ...]:
@@ -160,7 +163,6 @@ def layout_from_spec(spec: LayoutSpec) -> Layout:
         fields=tuple(field_specs[field] for field in spec.fields),
         to_fields=layout_ops.to_fields_fn(columns),
         to_label=layout_ops.to_label_fn(spec.label),
-        label_is_text=spec.label.is_text,
         numeric_columns=tuple(c.name for c in columns if c.kind in ("numeric", "datetime")),
         splits=spec.splits,
         user_field=spec.user,

@@ -103,12 +103,11 @@ class MultiViewFusion(keras.layers.Layer):
             fused = self._dropout(fused, training=training)
         if self.residual:
             fused = fused + views
+        if not batch_last:
+            fused = tf.transpose(fused, [1, 0, 2])  # [B, V, units]
         if self.layer_norm is not None:
-            if batch_last:
-                fused = self.layer_norm(fused, batch_last=True)
-            else:  # ViewLayerNorm normalises [B, V, d]: back to batch-major first
-                return self.layer_norm(tf.transpose(fused, [1, 0, 2]))
-        return fused if batch_last else tf.transpose(fused, [1, 0, 2])  # [B, V, units]
+            fused = self.layer_norm(fused, batch_last=batch_last)
+        return fused
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([input_shape[0], input_shape[1], self.units])

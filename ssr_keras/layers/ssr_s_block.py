@@ -58,7 +58,7 @@ class SSRSBlock(keras.layers.Layer):
         self.layer_norm = ViewLayerNorm(name="layer_norm")
 
     def build(self, input_shape: tf.TensorShape) -> None:
-        # Built here because `call` runs the parts view-major, which their own first call cannot infer.
+        # Built here because `call` runs the parts batch-last, which their own first call cannot infer.
         # Each under its own name scope, so weight names read as if built by their first call.
         input_shape = tf.TensorShape(input_shape)
         if input_shape.rank == 3:  # first called batch-last: [V_in, d_in, batch] is [batch, V_in * d_in]

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict
 
 import tensorflow as tf
 import tf_keras as keras
 
 from ssr_keras.validation import check_float
-
-
-def _axes(x: tf.Tensor, gamma: tf.Tensor) -> Tuple[int, int]:
-    """(feature axis, batch axis) of `x`: `[B, V, d]` with `gamma` `[V, d]`, or batch-last `[V, d, B]` with
-    `gamma` `[V, d, 1]`."""
-    return (1, 2) if gamma.shape.rank == x.shape.rank else (-1, 0)
-
-
-def _sum_over_batch(values: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
-    """Sums `values` over the batch axis into `like`'s shape."""
-    if like.shape.rank == values.shape.rank:  # batch-last: `like` is [V, d, 1]
-        return tf.reduce_sum(values, axis=2, keepdims=True)
-    return tf.reduce_sum(values, axis=0)
 
 
 @tf.custom_gradient
@@ -37,19 +24,22 @@ def view_layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: tf
     is the closed form (`dx = r * (dn - mean(dn) - n * mean(dn * n))` with `n` the normalised input,
     `r` the inverse deviation and `dn = dy * gamma`), half the element-wise ops autodiff spends on it.
     """
-    axis, _ = _axes(x, gamma)
+    batch_last = gamma.shape.rank == x.shape.rank  # [V, d, B] with gamma [V, d, 1]; else [B, V, d], [V, d]
+    axis = 1 if batch_last else -1
     centered = x - tf.reduce_mean(x, axis=axis, keepdims=True)
     variance = tf.reduce_mean(tf.square(centered), axis=axis, keepdims=True)
     inverse_deviation = tf.math.rsqrt(variance + epsilon)
     normed = centered * inverse_deviation
+
+    def sum_over_batch(values: tf.Tensor) -> tf.Tensor:  # into gamma's shape
+        return tf.reduce_sum(values, axis=2, keepdims=True) if batch_last else tf.reduce_sum(values, axis=0)
 
     def grad(upstream: tf.Tensor):
         grad_normed = upstream * gamma
         grad_x = inverse_deviation * (
             grad_normed - tf.reduce_mean(grad_normed, axis=axis, keepdims=True)
             - normed * tf.reduce_mean(grad_normed * normed, axis=axis, keepdims=True))
-        return (grad_x, _sum_over_batch(upstream * normed, gamma), _sum_over_batch(upstream, gamma),
-                tf.zeros_like(epsilon))
+        return grad_x, sum_over_batch(upstream * normed), sum_over_batch(upstream), tf.zeros_like(epsilon)
 
     return normed * gamma + beta, grad
 
