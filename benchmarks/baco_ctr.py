@@ -8,7 +8,8 @@ split's positive (user, item) rows only; the other eight fields keep their table
 per seed; the table gives mean ± std and the AUC difference to `table`.
 
 Every finished run is appended to `benchmarks/results/baco_ctr.json` and skipped on re-run (resumable);
-the table goes to `baco_ctr.md`.
+the table goes to `baco_ctr.md`. `--budget` sets the row fraction: runs at several budgets give one table
+row per (method, budget) and `baco_ctr.png`, test AUC against the fraction of rows kept.
 
 `--baco JSON` gives `fit_baco` other settings than its defaults (the paper's gamma 0.1308, single level)
 through `TrainConfig.embedding_options`, e.g. `--baco '{"gamma": 4.0, "levels": 5}'`; such runs are
@@ -17,6 +18,8 @@ recorded with their `settings` and listed as their own table row (runs without `
 Usage:
 
     nice -n 10 python benchmarks/baco_ctr.py --seeds 0 1 2
+    nice -n 10 python benchmarks/baco_ctr.py --methods baco frequency-hash --budget 0.5 --seeds 0 \
+        --baco '{"gamma": 4.0, "levels": 5, "head_fraction": 0.5}'
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ import time
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 
 from ssr_keras.analysis.benchmark_records import append_record, read_records  # noqa: E402
 from ssr_keras.training import TrainConfig, run_experiment  # noqa: E402
@@ -80,17 +88,26 @@ def label(record) -> str:
     return "baco (" + ", ".join(f"{key} {value}" for key, value in settings.items()) + ")"
 
 
+def run_key(record) -> tuple:
+    """What a run is: its table row (method and settings), its row budget and its seed."""
+    return label(record), record["embedding_budget"], record["seed"]
+
+
+def by_row(records) -> dict:
+    """(label, budget) -> that row's runs, by method, then largest budget first."""
+    rows = {}
+    for record in sorted(records, key=lambda r: (METHODS.index(r["method"]), -r["embedding_budget"])):
+        rows.setdefault(run_key(record)[:2], []).append(record)
+    return rows
+
+
 def table(records) -> str:
     lines = ["| method | user+item rows | row % | test AUC (mean ± std) | Δ AUC vs table | test log-loss | seeds |",
              "|---|---|---|---|---|---|---|"]
-    by_method = {}
-    for record in sorted(records, key=lambda r: METHODS.index(r["method"])):
-        by_method.setdefault(label(record), []).append(record)
-    tables = by_method.get("table")
+    rows = by_row(records)
+    tables = [r for r in records if r["method"] == "table"]
     full = statistics.mean(r["test_auc"] for r in tables) if tables else None
-    for method, runs in by_method.items():
-        if not runs:
-            continue
+    for (method, _), runs in rows.items():
         aucs = [r["test_auc"] for r in runs]
         mean = statistics.mean(aucs)
         std = statistics.stdev(aucs) if len(aucs) > 1 else 0.0
@@ -99,6 +116,36 @@ def table(records) -> str:
                      f"{mean:.4f} ± {std:.4f} | {delta} | "
                      f"{statistics.mean(r['test_logloss'] for r in runs):.4f} | {len(runs)} |")
     return "\n".join(lines)
+
+
+def plot_auc_by_budget(records, path: pathlib.Path) -> None:
+    """Test AUC (mean, min-max bar over seeds) against the fraction of user+item rows, one line per method."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    lines = {}
+    for (method, _), runs in by_row(records).items():
+        if runs[0]["method"] != "table":
+            lines.setdefault(method, []).append((runs[0]["row_fraction"], [r["test_auc"] for r in runs]))
+    for method, points in lines.items():
+        points.sort()
+        xs = [x for x, _ in points]
+        means = [statistics.mean(aucs) for _, aucs in points]
+        spread = [[m - min(a) for m, (_, a) in zip(means, points)], [max(a) - m for m, (_, a) in zip(means, points)]]
+        ax.errorbar(xs, means, yerr=spread, marker="o", capsize=3, label=method)
+    tables = [r["test_auc"] for r in records if r["method"] == "table"]
+    if tables:
+        full = statistics.mean(tables)
+        ax.axhline(full, color="black", lw=1, label="table (all rows)")
+        ax.axhline(full - 0.002, color="black", lw=1, ls=":", label="table - 0.002")
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, max(high, full + 0.001))
+    ax.set_xlabel("user + item rows kept (fraction of ids)")
+    ax.set_ylabel("test AUC")
+    ax.set_title("frappe-ctr, SSR-D: codebook rows vs AUC")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -113,9 +160,10 @@ def main() -> None:
     args = parser.parse_args()
     args.settings = json.loads(args.baco) if args.baco else None
     output = pathlib.Path(args.output)
-    done = {(label(r), r["seed"]) for r in read_records(output)}
-    current = {m: label({"method": m, "settings": args.settings}) for m in args.methods}
-    todo = [(m, s) for s in args.seeds for m in args.methods if (current[m], s) not in done]
+    done = {run_key(r) for r in read_records(output)}
+    planned = lambda method, seed: {"method": method, "settings": args.settings, "seed": seed,  # noqa: E731
+                                    "embedding_budget": 1.0 if method == "table" else args.budget}
+    todo = [(m, s) for s in args.seeds for m in args.methods if run_key(planned(m, s)) not in done]
     print(f"{len(done)} runs already recorded in {output}; {len(todo)} to go.", flush=True)
     for index, (method, seed) in enumerate(todo, 1):
         print(f"[{index}/{len(todo)}] {method} seed {seed} ...", end=" ", flush=True)
@@ -123,9 +171,12 @@ def main() -> None:
         append_record(output, record)
         print(f"test AUC {record['test_auc']:.4f} ({record['user_item_rows']} rows, "
               f"{record['epochs_trained']} epochs, {record['seconds']:.0f} s)", flush=True)
-    text = table(read_records(output))
+    records = read_records(output)
+    text = table(records)
     output.with_suffix(".md").write_text(text + "\n")
     print(text)
+    if len({r["embedding_budget"] for r in records if r["method"] != "table"}) > 1:
+        plot_auc_by_budget(records, output.with_suffix(".png"))
     sys.stdout.flush()
 
 
