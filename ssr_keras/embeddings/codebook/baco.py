@@ -33,6 +33,7 @@ everything else is vectorised NumPy/SciPy.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Tuple
 
@@ -193,13 +194,14 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
     if volume_init not in VOLUME_INITS:
         raise ValueError(f"`volume_init` must be one of {VOLUME_INITS}. Received: volume_init={volume_init!r}")
     seed = check_seed(seed)
+    # The clustering's settings, once: recorded in `params`, and what the tail is clustered with under a head.
+    settings = {"gamma": gamma, "iterations": iterations, "weighting": weighting, "volume_init": volume_init,
+                "secondary": bool(secondary), "stop_within_sweep": bool(stop_within_sweep), "levels": levels,
+                "seed": seed}
     head_fraction = check_head_fraction(head_fraction)
     if head_fraction:
-        def fit_tail(tail_edges, tail_users, tail_items, tail_rows):
-            return fit_baco(tail_edges, tail_users, tail_items, budget=tail_rows, gamma=gamma, iterations=iterations,
-                            weighting=weighting, volume_init=volume_init, secondary=secondary,
-                            stop_within_sweep=stop_within_sweep, levels=levels, seed=seed)
-        return fit_tail_with_own_head_rows(fit_tail, edges, num_users, num_items, rows_allowed, head_fraction)
+        return fit_tail_with_own_head_rows(functools.partial(fit_baco, **settings), edges, num_users, num_items,
+                                           rows_allowed, head_fraction)
 
     matrix = interaction_matrix(edges, num_users, num_items)
     unique_edges = np.stack(matrix.nonzero(), axis=1).astype(np.int64)
@@ -268,11 +270,9 @@ def fit_baco(edges: Any, num_users: int, num_items: int, budget: float = 0.25, g
     user_codes, num_user_codes, item_codes, num_item_codes = _codebooks(labels, second, num_users, num_nodes)
     user_codes, num_user_codes, item_codes, num_item_codes, folded = fold_to_budget(
         user_codes, num_user_codes, item_codes, num_item_codes, rows_allowed, rng)
-    params = {"budget": rows_allowed, "gamma": gamma, "iterations": iterations, "weighting": weighting,
-              "volume_init": volume_init, "secondary": bool(secondary),
-              "stop_within_sweep": bool(stop_within_sweep), "levels": levels, "seed": seed, "sweeps": sweeps,
-              "levels_used": len(sweeps_per_level), "sweeps_per_level": sweeps_per_level,
-              "rows_per_sweep": rows_trace, "folded": folded, "seconds": time.perf_counter() - started}
+    params = {"budget": rows_allowed, **settings, "sweeps": sweeps, "levels_used": len(sweeps_per_level),
+              "sweeps_per_level": sweeps_per_level, "rows_per_sweep": rows_trace, "folded": folded,
+              "seconds": time.perf_counter() - started}
     return CodebookAssignment("baco", user_codes, item_codes, num_user_codes, num_item_codes, trace, params)
 
 
