@@ -95,6 +95,7 @@ Against the paper's shape (R@20, relative to the best dense ELSA):
 * Beauty: compressed beats low-dim dense at every budget (1024 B +5.4%, 512 B +2.1%, 256 B +2.6%, 128 B
   +4.5%, 64 B +11%). The best dense model is small (128 factors, 512 B), so compressed at 1024/512/256 B
   is +5.4% / +2.1% / +0.2% and 10x fewer bytes (~51 B) is below the smallest budget: 64 B (8x) is -20%.
+  On R@50 it is the other way round below 1024 B: low-dim dense is ahead at 512-64 B (elsa.png).
 * ML-1M: best dense 1024 factors (4096 B). Compressed at 1024 B (4x fewer) -1.1%, 512 B (8x) -1.7%,
   256 B (16x) -3.7%, 128 B (32x) -5.0%; it beats low-dim dense at 128 and 64 B, not at 1024-256 B
   (-0.6%, -0.7%, -1.4%). The paper's own MovieLens-20M table shows the same shape: dense 3200 B .393,
